@@ -1,0 +1,117 @@
+/*
+ * batch/batch.h - schemas, columns and batches (layout in ember/types.h).
+ *
+ * Schemas are heap objects (they outlive micro-batches). Columns and batches
+ * are allocated from a micro-batch arena and die with it. A builder fills a
+ * batch row by row for sources and format readers: set any subset of a
+ * row's columns in any order, then end the row; unset columns become NULL.
+ */
+#ifndef EMBER_BATCH_BATCH_H
+#define EMBER_BATCH_BATCH_H
+
+#include "core/mem.h"
+#include "core/str.h"
+#include "ember/types.h"
+
+#include <stdbool.h>
+
+/* Rows per batch that sources and operators aim for: big enough to amortise
+ * per-batch work, small enough that a batch's columns stay in L2. */
+#define EM_BATCH_ROWS 2048
+
+/* ---- schemas ---- */
+
+/* Creates a schema copying names; NULL on OOM. Free with em_schema_destroy. */
+em_schema *em_schema_create(uint32_t nfields, const char *const *names, const em_type *types);
+em_schema *em_schema_copy(const em_schema *s);
+void em_schema_destroy(em_schema *s);
+/* Index of a field by case-insensitive name, or -1. */
+int em_schema_find(const em_schema *s, const char *name, size_t len);
+bool em_schema_equal(const em_schema *a, const em_schema *b);
+
+/* ---- validity bitmaps ---- */
+
+static inline void em_bit_set(uint8_t *bm, uint32_t i)
+{
+    bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+static inline void em_bit_clear(uint8_t *bm, uint32_t i)
+{
+    bm[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+}
+
+static inline size_t em_bitmap_bytes(uint32_t n)
+{
+    return ((size_t)n + 7) / 8;
+}
+
+/* Marks row NULL, creating the bitmap (all valid) on first use.
+ * Returns 0 or EM_ENOMEM. */
+int em_column_set_null(em_column *c, uint32_t row, em_arena *a);
+
+/* Size in bytes of one value of a fixed-width type (TEXT: 4, the offset). */
+size_t em_type_width(em_type t);
+
+/* Allocates an uninitialised-values column of n rows (TEXT: offsets zeroed,
+ * data_cap bytes of text space). No validity bitmap. */
+int em_column_alloc(em_column *c, em_type t, uint32_t n, uint32_t data_cap, em_arena *a);
+
+/* TEXT value of a row as a slice (borrowed from the column). */
+static inline em_slice em_column_text(const em_column *c, uint32_t row)
+{
+    return em_slice_of(c->data + c->v.off[row], (size_t)(c->v.off[row + 1] - c->v.off[row]));
+}
+
+/* ---- batches ---- */
+
+/* Allocates a batch with cols for schema s, nrows rows, columns allocated
+ * with em_column_alloc. */
+em_batch *em_batch_alloc(const em_schema *s, uint32_t nrows, em_arena *a);
+
+/* Shallow view: new batch struct sharing column buffers (ncols may differ
+ * from the source; caller fills cols). */
+em_batch *em_batch_view(const em_schema *s, uint32_t nrows, em_arena *a);
+
+/* Copies the selected rows of src into a new dense batch (no selection). */
+em_batch *em_batch_compact(const em_batch *src, em_arena *a);
+
+/* ---- builder ---- */
+
+typedef struct em_batch_builder {
+    em_batch *b;          /* the batch being filled; b->nrows = rows ended */
+    em_arena *arena;
+    uint32_t cap;         /* rows the columns can hold */
+    uint32_t *set_row;    /* per column: 1 + last row index set, 0 if none */
+} em_batch_builder;
+
+/* Starts a batch of up to cap rows for schema s. */
+int em_batch_builder_init(em_batch_builder *bb, const em_schema *s, uint32_t cap, em_arena *a);
+static inline bool em_batch_builder_full(const em_batch_builder *bb)
+{
+    return bb->b->nrows >= bb->cap;
+}
+/* Setters for the current row (bb->b->nrows). TEXT copies the bytes. */
+void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v);
+void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v);
+void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v);
+int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col);
+/* Fills unset columns with NULL and advances to the next row. */
+int em_batch_builder_end_row(em_batch_builder *bb);
+/* Forgets anything set on the current row (a bad record). */
+void em_batch_builder_abort_row(em_batch_builder *bb);
+/* Returns the finished batch (valid until the arena is reset). */
+em_batch *em_batch_builder_finish(em_batch_builder *bb);
+
+/* ---- Arrow C Data Interface ---- */
+
+struct ArrowSchema;
+struct ArrowArray;
+/* Exports b (its selected rows) as an Arrow struct array whose children are
+ * its columns. Buffers are copied into memory owned by the exported structs
+ * and freed by their release callbacks, so the export outlives the arena.
+ * Returns 0, EM_ENOMEM. */
+int em_batch_export_arrow(const em_batch *b, struct ArrowSchema *schema, struct ArrowArray *array);
+
+#endif

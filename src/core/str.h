@@ -1,0 +1,65 @@
+/*
+ * core/str.h - the three byte types.
+ *
+ *   em_slice  borrowed {ptr, len}; never owns, never NUL-terminated by contract.
+ *   em_str    owned, immutable, length-prefixed and NUL-terminated (sds-like);
+ *             the pointer you hold is the char data, so it passes as a C string.
+ *   em_buf    growable buffer with a mandatory size cap (curl dynbuf): growth
+ *             beyond max fails with EM_ELIMIT instead of eating the machine.
+ */
+#ifndef EMBER_CORE_STR_H
+#define EMBER_CORE_STR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct em_slice {
+    const char *ptr;
+    size_t len;
+} em_slice;
+
+static inline em_slice em_slice_of(const char *p, size_t n)
+{
+    em_slice s = {p, n};
+    return s;
+}
+
+static inline em_slice em_slice_cstr(const char *s)
+{
+    return em_slice_of(s, s ? strlen(s) : 0);
+}
+
+int em_slice_eq(em_slice a, em_slice b);
+int em_slice_eq_ci(em_slice a, em_slice b);       /* ASCII case-insensitive */
+int em_slice_eq_cstr_ci(em_slice a, const char *b);
+em_slice em_slice_trim(em_slice s);
+
+/* Owned string: char * to the data, length stored just before it. */
+typedef char em_str;
+em_str *em_str_new(const char *p, size_t n); /* NULL on OOM */
+em_str *em_str_from(const char *cstr);
+size_t em_str_len(const em_str *s);
+void em_str_free(em_str *s);
+
+typedef struct em_buf {
+    char *ptr;  /* NUL-terminated whenever len > 0 or ptr != NULL */
+    size_t len;
+    size_t cap;
+    size_t max; /* hard cap on len; growth past it fails with EM_ELIMIT */
+} em_buf;
+
+void em_buf_init(em_buf *b, size_t max);
+void em_buf_release(em_buf *b);
+void em_buf_reset(em_buf *b);                  /* len = 0, keeps memory */
+int em_buf_reserve(em_buf *b, size_t extra);  /* 0, EM_ENOMEM, EM_ELIMIT */
+int em_buf_append(em_buf *b, const void *p, size_t n);
+int em_buf_puts(em_buf *b, const char *s);
+int em_buf_putc(em_buf *b, char c);
+int em_buf_printf(em_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int em_buf_vprintf(em_buf *b, const char *fmt, va_list ap);
+/* Hands the memory to the caller (free with em_free); the buffer is empty. */
+char *em_buf_detach(em_buf *b, size_t *len);
+
+#endif
