@@ -41,12 +41,19 @@ typedef enum em_errno {
     EM__ELAST
 } em_errno;
 
+/* End of input is not a failure; this is its usual spelling. */
+#define EM_EOF EM_EEOF
+
+#ifndef EM_API
+#define EM_API __attribute__((visibility("default")))
+#endif
+
 /* Returns a static, human-readable name for an EM_E* code (or "unknown
  * error"). The string is never freed and is valid for the process lifetime. */
-const char *em_strerror(int code);
+EM_API const char *em_strerror(int code);
 
 /* Returns the symbolic name ("EM_ENOMEM") for a code; static storage. */
-const char *em_errname(int code);
+EM_API const char *em_errname(int code);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,12 @@
 extern "C" {
 #endif
 
+/* Marks the functions of the public API (the library builds with hidden
+ * visibility by default). */
+#ifndef EM_API
+#define EM_API __attribute__((visibility("default")))
+#endif
+
 typedef enum em_type {
     EM_TYPE_NULL = 0, /* the type of the literal NULL before coercion */
     EM_TYPE_BOOLEAN,
@@ -39,7 +45,7 @@ typedef enum em_type {
 } em_type;
 
 /* "BIGINT", "DOUBLE", ...; static storage. */
-const char *em_type_name(em_type t);
+EM_API const char *em_type_name(em_type t);
 
 /* Timestamps: microseconds since the epoch. The watermark uses the extremes. */
 #define EM_TS_MIN INT64_MIN
@@ -86,6 +92,12 @@ typedef struct em_batch {
     uint32_t *sel;           /* selected rows, ascending; NULL = all nrows */
     uint32_t nsel;           /* number of selected rows (== nrows if !sel) */
 } em_batch;
+
+/* Creates a schema, copying the names. Returns NULL on out-of-memory.
+ * The caller owns it: free with em_schema_destroy (NULL-safe). */
+EM_API em_schema *em_schema_create(uint32_t nfields, const char *const *names,
+                                   const em_type *types);
+EM_API void em_schema_destroy(em_schema *s);
 
 /* Number of rows a consumer should see. */
 static inline uint32_t em_batch_count(const em_batch *b)

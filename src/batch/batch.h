@@ -21,10 +21,8 @@
 
 /* ---- schemas ---- */
 
-/* Creates a schema copying names; NULL on OOM. Free with em_schema_destroy. */
-em_schema *em_schema_create(uint32_t nfields, const char *const *names, const em_type *types);
+/* em_schema_create / em_schema_destroy are public (ember/types.h). */
 em_schema *em_schema_copy(const em_schema *s);
-void em_schema_destroy(em_schema *s);
 /* Index of a field by case-insensitive name, or -1. */
 int em_schema_find(const em_schema *s, const char *name, size_t len);
 bool em_schema_equal(const em_schema *a, const em_schema *b);

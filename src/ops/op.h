@@ -21,9 +21,11 @@
  * cx->watermark, the watermark before this micro-batch) are late: the
  * operator drops them and counts them in stats.late_dropped.
  *
- * Batches pushed in are borrowed for the call. Anything emitted must live in
- * cx->arena (micro-batch lifetime) or longer. Operator state is allocated
- * with em_malloc (counted) and must be freed by destroy.
+ * An emitted batch (and everything it points to) must live in cx->arena or
+ * longer and must not change after em_op_emit(): consumers may keep a
+ * pointer to it until the micro-batch ends (sinks do), and must never modify
+ * it (a filter makes a new batch struct with a narrower selection).
+ * Operator state is allocated with em_malloc (counted) and freed by destroy.
  *
  * Operators embed struct em_op as their first member and allocate themselves
  * (em_calloc); em_op_init fills the common part.

@@ -1,0 +1,277 @@
+/*
+ * cli/ember.c - the `ember` command: version, help, and `ember generate`
+ * (simulated sensor readings as NDJSON). run/check/explain/bench are
+ * placeholders until the engine is wired up.
+ *
+ * TODO: this first cut includes internal src/ headers (engine/generator.h,
+ * core/clock.h, batch/batch.h) and carries its own JSON writer. The CLI must
+ * become a client of the public API only (STYLE.md): move generate onto the
+ * public generator source and the stdout/json sink once they exist.
+ */
+#include "batch/batch.h"
+#include "core/clock.h"
+#include "core/mem.h"
+#include "engine/generator.h"
+#include "ember/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMBER_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: ember <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run JOB.sql         run a streaming job (not available yet)\n"
+    "  check JOB.sql       validate a job (not available yet)\n"
+    "  explain JOB.sql     print the plan (not available yet)\n"
+    "  generate [--devices N] [--count N | --rate R] [--seed S] [--faults]\n"
+    "                      print simulated air-quality readings as NDJSON,\n"
+    "                      deterministic for a seed (default: 10 readings)\n"
+    "  bench [NAME]        run the built-in benchmarks (not available yet)\n"
+    "\n"
+    "options:\n"
+    "  --version           print the version\n"
+    "  --help              print this help\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "ember: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'ember --help' for usage.\n");
+    return 2;
+}
+
+/* ---- a small NDJSON writer (to be replaced by the json format module) ---- */
+
+/* Shortest of %.15g/%.16g/%.17g that reads back to the same double. */
+static void put_double(FILE *out, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        fputs("null", out);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, out);
+}
+
+static void put_string(FILE *out, const char *p, size_t n)
+{
+    putc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc(c, out);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c == '\r') {
+            fputs("\\r", out);
+        } else if (c == '\t') {
+            fputs("\\t", out);
+        } else if (c < 0x20) {
+            fprintf(out, "\\u%04x", c);
+        } else {
+            putc(c, out);
+        }
+    }
+    putc('"', out);
+}
+
+static void put_row(FILE *out, const em_batch *b, uint32_t row)
+{
+    char ts[32];
+    putc('{', out);
+    for (uint32_t c = 0; c < b->ncols; c++) {
+        const em_column *col = &b->cols[c];
+        const char *name = b->schema->fields[c].name;
+        if (c)
+            putc(',', out);
+        put_string(out, name, strlen(name));
+        putc(':', out);
+        if (em_column_is_null(col, row)) {
+            fputs("null", out);
+            continue;
+        }
+        switch (col->type) {
+        case EM_TYPE_BOOLEAN: fputs(col->v.b[row] ? "true" : "false", out); break;
+        case EM_TYPE_BIGINT:
+        case EM_TYPE_INTERVAL: fprintf(out, "%lld", (long long)col->v.i64[row]); break;
+        case EM_TYPE_DOUBLE: put_double(out, col->v.f64[row]); break;
+        case EM_TYPE_TIMESTAMP:
+            em_ts_format(col->v.i64[row], ts);
+            put_string(out, ts, strlen(ts));
+            break;
+        case EM_TYPE_TEXT: {
+            em_slice s = em_column_text(col, row);
+            put_string(out, s.ptr, s.len);
+            break;
+        }
+        default: fputs("null", out); break;
+        }
+    }
+    fputs("}\n", out);
+}
+
+/* ---- ember generate ---- */
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_generate(int argc, char **argv)
+{
+    em_gen_config cfg;
+    em_gen *g = NULL;
+    em_arena arena;
+    int have_count = 0, have_rate = 0, rc, status = 1;
+
+    em_gen_config_init(&cfg);
+    em_arena_init(&arena, 0);
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+            fputs(usage_text, stdout);
+            status = 0;
+            goto done;
+        } else if (!strcmp(opt, "--faults")) {
+            cfg.faults = 1;
+            continue;
+        } else if (!strcmp(opt, "--devices")) {
+            if (parse_u64(val, &u) || u < 1 || u > 10000) {
+                status = usage_error("--devices needs a number from 1 to 10000, got '%s'",
+                                     val ? val : "");
+                goto done;
+            }
+            cfg.devices = (uint32_t)u;
+        } else if (!strcmp(opt, "--count")) {
+            if (parse_u64(val, &u) || u < 1) {
+                status = usage_error("--count needs a positive integer, got '%s'", val ? val : "");
+                goto done;
+            }
+            cfg.count = u;
+            have_count = 1;
+        } else if (!strcmp(opt, "--rate")) {
+            char *end = NULL;
+            double r = val ? strtod(val, &end) : 0;
+            if (!val || !*val || *end || !(r > 0) || !isfinite(r)) {
+                status = usage_error("--rate needs a positive number of readings/s, got '%s'",
+                                     val ? val : "");
+                goto done;
+            }
+            cfg.rate = r;
+            have_rate = 1;
+        } else if (!strcmp(opt, "--seed")) {
+            if (parse_u64(val, &u)) {
+                status = usage_error("--seed needs a non-negative integer, got '%s'",
+                                     val ? val : "");
+                goto done;
+            }
+            cfg.seed = u;
+        } else {
+            status = usage_error("generate: unknown option '%s'", opt);
+            goto done;
+        }
+        i++; /* consumed the value */
+    }
+    if (!have_count && !have_rate)
+        cfg.count = 10;
+
+    rc = em_gen_create(&g, &cfg);
+    if (rc) {
+        fprintf(stderr, "ember: generate: %s\n", em_strerror(rc));
+        goto done;
+    }
+
+    /* With --rate, reading i is due at start + i/rate; emit in small chunks
+     * (about 10 per second) so output is smooth and flushed as it is made. */
+    uint32_t chunk = 1024;
+    if (have_rate) {
+        double c = cfg.rate / 10.0;
+        chunk = c < 1 ? 1 : c > 1024 ? 1024 : (uint32_t)c;
+    }
+    int64_t t0 = em_mono_ns();
+    for (;;) {
+        if (have_rate) {
+            int64_t due = t0 + (int64_t)((double)em_gen_position(g) / cfg.rate * 1e9);
+            int64_t now = em_mono_ns();
+            if (due > now)
+                em_sleep_us((due - now) / 1000);
+        }
+        em_batch_builder bb;
+        em_arena_reset(&arena);
+        rc = em_batch_builder_init(&bb, em_gen_schema(g), chunk, &arena);
+        if (rc >= 0)
+            rc = em_gen_next(g, &bb, chunk);
+        if (rc < 0) {
+            fprintf(stderr, "ember: generate: %s\n", em_strerror(rc));
+            goto done;
+        }
+        if (rc == 0)
+            break;
+        em_batch *b = em_batch_builder_finish(&bb);
+        for (uint32_t r = 0; r < b->nrows; r++)
+            put_row(stdout, b, r);
+        if (have_rate)
+            fflush(stdout);
+        if (ferror(stdout))
+            break;
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "ember: generate: cannot write to standard output: %s\n",
+                strerror(errno));
+        goto done;
+    }
+    status = 0;
+done:
+    em_gen_destroy(g);
+    em_arena_release(&arena);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("ember " EMBER_VERSION "\n");
+        return 0;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "generate"))
+        return cmd_generate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "explain") ||
+        !strcmp(cmd, "bench")) {
+        fprintf(stderr, "ember: '%s' is not available yet in this build\n", cmd);
+        return 1;
+    }
+    if (cmd[0] == '-')
+        return usage_error("unknown option '%s'", cmd);
+    return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,130 @@
+/*
+ * ember/connector.h - how sources and sinks plug into the engine.
+ *
+ * A connector type is a const struct of function pointers: an ABI version
+ * first (so the engine can refuse a connector built for another layout), a
+ * name, a declarative option table, and lifecycle callbacks. The same option
+ * table drives validation ("unknown option 'pth' for connector 'file'; did
+ * you mean 'path'?"), defaults, --help output and the docs.
+ *
+ * Lifecycle, all on the engine's scheduler thread unless noted:
+ *   init     -> validate options, allocate; no I/O that can block for long
+ *   start    -> open files, connect
+ *   poll     -> (source) deliver up to em_source_out_room() records, never block
+ *   write    -> (sink) one output batch of the current micro-batch; may run on
+ *               a sink thread, one call at a time per sink instance
+ *   commit   -> the micro-batch is complete: a sink makes its writes durable
+ *               and visible atomically; a source may acknowledge upstream
+ *   pause / resume -> back pressure (stop reading from the network)
+ *   stop     -> flush and close; destroy -> free everything
+ * Every callback returns 0 or a negative EM_E* code; details go to the
+ * connector's log via em_conn_log.
+ */
+#ifndef EMBER_CONNECTOR_H
+#define EMBER_CONNECTOR_H
+
+#include "ember/types.h"
+
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef EM_API
+#define EM_API __attribute__((visibility("default")))
+#endif
+
+#define EM_CONNECTOR_ABI 1
+
+enum { EM_CONNECTOR_SOURCE = 1u, EM_CONNECTOR_SINK = 2u };
+
+typedef enum em_opt_type {
+    EM_OPT_STRING = 0,
+    EM_OPT_INT,      /* int64; min/max bound it */
+    EM_OPT_DOUBLE,   /* min/max bound it */
+    EM_OPT_BOOL,     /* true/false/1/0/yes/no/on/off */
+    EM_OPT_DURATION, /* "250ms", "1s", "2 min"; min/max in seconds */
+    EM_OPT_ENUM,     /* one of the '|'-separated words in choices */
+} em_opt_type;
+
+#define EM_OPT_REQUIRED 1u /* must be given */
+#define EM_OPT_SECRET 2u   /* never printed back (REST, logs, explain) */
+
+typedef struct em_option_def {
+    const char *name;
+    em_opt_type type;
+    const char *def;     /* default as text, or NULL */
+    double min, max;     /* bounds for numbers; both 0 = unbounded */
+    const char *choices; /* EM_OPT_ENUM: "json|csv" */
+    unsigned flags;
+    const char *help;
+} em_option_def;
+
+/* The validated options of one connector instance. Accessors return the
+ * given value, else the default; strings are borrowed from the engine and
+ * live as long as the instance. Asking for an option not in the table
+ * returns NULL / 0. */
+typedef struct em_options em_options;
+EM_API const char *em_opt_str(const em_options *o, const char *name);
+EM_API int64_t em_opt_int(const em_options *o, const char *name);
+EM_API double em_opt_double(const em_options *o, const char *name);
+EM_API int em_opt_bool(const em_options *o, const char *name);
+EM_API int64_t em_opt_duration_us(const em_options *o, const char *name);
+/* 1 if the user gave the option explicitly. */
+EM_API int em_opt_given(const em_options *o, const char *name);
+
+/* Per-instance context handed to init; valid until destroy returns. */
+typedef struct em_conn_ctx em_conn_ctx;
+EM_API const char *em_conn_name(const em_conn_ctx *cx);       /* source/sink name */
+EM_API const em_schema *em_conn_schema(const em_conn_ctx *cx);
+EM_API const em_options *em_conn_options(const em_conn_ctx *cx);
+/* Logs with the component "source NAME" / "sink NAME". level: 0 error .. 3 debug. */
+EM_API void em_conn_log(em_conn_ctx *cx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Where a source delivers records during poll. */
+typedef struct em_source_out em_source_out;
+/* How many more records the engine wants in this poll (rate limits and
+ * batch size applied). 0 means: return now. */
+EM_API uint32_t em_source_out_room(const em_source_out *o);
+/* One record in the source's format (a JSON line, a CSV line). The engine
+ * parses it; a bad record is counted and reported with `where` (e.g.
+ * "readings.jsonl:42") and never fails the poll. */
+EM_API int em_source_out_record(em_source_out *o, const char *p, size_t n, const char *where);
+/* Typed rows for sources that produce values directly (the generator):
+ * the builder of the current block, valid until poll returns. */
+struct em_batch_builder;
+EM_API struct em_batch_builder *em_source_out_builder(em_source_out *o);
+/* Tells the engine how many rows were added through the builder. */
+EM_API void em_source_out_added(em_source_out *o, uint32_t n);
+
+typedef struct em_connector {
+    int abi;                        /* EM_CONNECTOR_ABI */
+    const char *name;               /* "file", "generator", ... */
+    unsigned kinds;                 /* EM_CONNECTOR_SOURCE | EM_CONNECTOR_SINK */
+    const em_option_def *options;   /* terminated by an entry with name NULL */
+    const char *help;               /* one line */
+
+    int (*init)(void **self, em_conn_ctx *cx, unsigned kind);
+    int (*start)(void *self);
+    /* Source: 0 = delivered what it could (maybe nothing); EM_EOF = bounded
+     * input fully delivered (poll is not called again). */
+    int (*poll)(void *self, em_source_out *out);
+    /* Sink: one output batch of micro-batch batch_id (borrowed for the call). */
+    int (*write)(void *self, const em_batch *b, int64_t batch_id);
+    int (*commit)(void *self, int64_t batch_id);
+    int (*pause)(void *self);
+    int (*resume)(void *self);
+    /* Source position for the offsets log: writes at most cap bytes to buf
+     * and returns the length, or a negative code. Restored with seek. */
+    int (*position)(void *self, char *buf, size_t cap);
+    int (*seek)(void *self, const char *pos, size_t n);
+    int (*stop)(void *self);
+    void (*destroy)(void *self);
+} em_connector;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,156 @@
+/*
+ * ember/ember.h - the Ember C API.
+ *
+ * An engine runs one job: sources, the streams derived from them, and sinks.
+ * Build the graph with the functions below, then em_engine_run(). The SQL
+ * front end builds exactly the same graph through this API.
+ *
+ * Ownership: the engine owns everything it hands out (streams, expressions,
+ * schemas passed in are copied). Handles stay valid until
+ * em_engine_destroy(). Functions that return a handle return NULL on error
+ * and leave the reason in em_engine_errmsg(); int functions return 0 or a
+ * negative EM_E* code (ember/error.h).
+ *
+ * Threads: build and run from one thread. em_engine_request_stop() may be
+ * called from any thread or a signal handler.
+ */
+#ifndef EMBER_EMBER_H
+#define EMBER_EMBER_H
+
+#include "ember/connector.h"
+#include "ember/error.h"
+#include "ember/types.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EM_VERSION "0.1.0"
+
+typedef struct em_engine em_engine;
+typedef struct em_stream em_stream;
+typedef struct em_expr em_expr;
+
+/* ---- engine ---- */
+
+/* Creates an engine with default settings. Returns 0 or EM_ENOMEM. */
+EM_API int em_engine_create(em_engine **out);
+/* Stops (if running) and frees the engine and everything it owns. NULL-safe. */
+EM_API void em_engine_destroy(em_engine *e);
+/* The message of the last failure on this engine ("" if none); valid until
+ * the next call on the engine. */
+EM_API const char *em_engine_errmsg(const em_engine *e);
+
+/* Sets an engine setting from text, as SQL's SET does ("batch_interval",
+ * "1s"). Unknown names and bad values fail with EM_EINVAL and a message
+ * suggesting the closest known name. */
+EM_API int em_engine_set(em_engine *e, const char *name, const char *value);
+
+/* Registers a connector type. The struct must stay valid for the engine's
+ * lifetime (it is normally static const). EM_EEXISTS if the name is taken,
+ * EM_EUNSUPPORTED if abi != EM_CONNECTOR_ABI. */
+EM_API int em_engine_register_connector(em_engine *e, const em_connector *c);
+
+/* A user scalar function: computes out (len = in->nrows) over the selected
+ * rows of in; args are the evaluated argument columns. Return 0 or EM_E*. */
+typedef int (*em_scalar_fn)(void *ud, const em_column *args, uint32_t nargs, const em_batch *in,
+                            em_column *out);
+/* Registers fn under name for the given argument and result types. */
+EM_API int em_engine_register_function(em_engine *e, const char *name, uint32_t nargs,
+                                       const em_type *arg_types, em_type result,
+                                       em_scalar_fn fn, void *ud);
+
+/* Runs the job until every source is exhausted (bounded input: all windows
+ * close and every sink is flushed) or a stop is requested. Returns 0 on a
+ * clean finish, else an EM_E* code with the message in em_engine_errmsg. */
+EM_API int em_engine_run(em_engine *e);
+/* Asks a running engine to stop gracefully: stop intake, finish the
+ * in-flight micro-batch, commit. A second request stops at once.
+ * Async-signal-safe. */
+EM_API void em_engine_request_stop(em_engine *e);
+
+/* ---- expressions (owned by the engine) ---- */
+
+EM_API em_expr *em_col(em_engine *e, const char *name);
+EM_API em_expr *em_int(em_engine *e, int64_t v);
+EM_API em_expr *em_double(em_engine *e, double v);
+EM_API em_expr *em_bool(em_engine *e, int v);
+EM_API em_expr *em_text(em_engine *e, const char *s);
+EM_API em_expr *em_null(em_engine *e);
+EM_API em_expr *em_interval(em_engine *e, int64_t us);
+/* A function or operator: "+", "=", "and", "abs", "coalesce", user functions. */
+EM_API em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *args);
+
+/* ---- sources and tables ---- */
+
+/* Declares a source. schema is copied. options: NULL-terminated list of
+ * key, value, key, value, ..., NULL. */
+EM_API em_stream *em_source(em_engine *e, const char *name, const char *connector,
+                            const em_schema *schema, const char *const *options);
+/* Declares event time for a source: time_col (a TIMESTAMP column) with a
+ * bounded out-of-orderness delay. Without it the source has no watermark. */
+EM_API int em_source_watermark(em_stream *source, const char *time_col, int64_t delay_us);
+/* The late rows of a source (event time at or below the watermark on arrival). */
+EM_API em_stream *em_late(em_stream *source);
+
+/* Declares a reference table kept current by its own source: the latest row
+ * per key_col (upsert); a row whose other columns are all NULL deletes. */
+EM_API em_stream *em_table(em_engine *e, const char *name, const char *connector,
+                           const em_schema *schema, const char *key_col,
+                           const char *const *options);
+
+/* ---- transformations ---- */
+
+EM_API em_stream *em_filter(em_stream *in, em_expr *pred);
+/* Computes n columns; names may be NULL for "colN". */
+EM_API em_stream *em_select(em_stream *in, uint32_t n, em_expr *const *exprs,
+                            const char *const *names);
+EM_API em_stream *em_union(em_stream *a, em_stream *b);
+
+typedef enum em_window_kind {
+    EM_WINDOW_NONE = 0, /* running aggregate per key */
+    EM_WINDOW_TUMBLE,
+    EM_WINDOW_HOP,
+    EM_WINDOW_SESSION,
+} em_window_kind;
+
+typedef struct em_window {
+    em_window_kind kind;
+    const char *time_col; /* event-time column; NULL = processing time */
+    int64_t size_us;      /* TUMBLE, HOP */
+    int64_t slide_us;     /* HOP */
+    int64_t gap_us;       /* SESSION */
+} em_window;
+
+typedef struct em_agg_call {
+    const char *fn;   /* "count", "sum", "avg", "min", "max", "stddev_samp", ... */
+    em_expr *arg;     /* NULL for count(*) */
+    int distinct;     /* count(DISTINCT x) */
+    const char *name; /* output column name */
+} em_agg_call;
+
+/* Groups by keys (output named key_names) and window, computing aggs.
+ * Output columns: keys, window_start, window_end (if windowed), aggs. */
+EM_API em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
+                               const char *const *key_names, uint32_t naggs,
+                               const em_agg_call *aggs, const em_window *win);
+
+/* Stream-table join on stream_key = the table's key. left: keep unmatched
+ * stream rows with NULL table columns. */
+EM_API em_stream *em_join_table(em_stream *stream, em_stream *table, em_expr *stream_key,
+                                int left);
+
+/* ---- sinks ---- */
+
+EM_API int em_sink(em_stream *in, const char *name, const char *connector,
+                   const char *const *options);
+
+/* The schema of a stream (borrowed, valid for the engine's lifetime). */
+EM_API const em_schema *em_stream_schema(const em_stream *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

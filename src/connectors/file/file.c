@@ -1,0 +1,356 @@
+/*
+ * connectors/file/file.c - the `file` connector.
+ *
+ * Source: reads NDJSON or CSV records, one per line, from a file or from
+ * every regular file of a directory (in name order). Bounded by default;
+ * with follow = true it keeps reading a growing file (and, for a directory,
+ * picks up new files) and never ends. Lines are handed to the engine, which
+ * parses them; a line longer than max_line is reported as a bad record and
+ * skipped. Position: file index and byte offset.
+ *
+ * Sink: appends the job's output, one line per row, to a file; the
+ * micro-batch's rows are buffered and written at commit.
+ */
+#include "connectors/registry.h"
+#include "core/mem.h"
+#include "core/str.h"
+#include "ember/error.h"
+#include "formats/format.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const em_option_def file_options[] = {
+    {"path", EM_OPT_STRING, NULL, 0, 0, NULL, EM_OPT_REQUIRED,
+     "file to read or write; a source may name a directory"},
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0, "record format"},
+    {"follow", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "source: keep reading as the file grows"},
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0,
+     "unit of numeric TIMESTAMP values"},
+    {"max_line", EM_OPT_INT, "1048576", 64, 1073741824, NULL, 0, "longest accepted line, bytes"},
+    {"append", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "sink: append instead of truncating"},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+#define READ_CHUNK (256 * 1024)
+
+typedef struct file_conn {
+    em_conn_ctx *cx;
+    char *path;
+    bool follow;
+    /* source */
+    char **files;          /* the files to read (one, or a directory's) */
+    uint32_t nfiles, cur;
+    int fd;
+    uint64_t offset;       /* byte offset of buf[0] in the current file */
+    uint64_t line;         /* line number of the next line */
+    char *buf;             /* READ_CHUNK + max_line */
+    size_t len, cap, max_line;
+    bool skipping;         /* inside an over-long line */
+    /* sink */
+    em_writer *writer;
+    em_buf out;
+    int out_fd;
+} file_conn;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the input files: path itself, or the regular files of a directory. */
+static int list_files(file_conn *f)
+{
+    struct stat st;
+    if (stat(f->path, &st) != 0) {
+        if (f->follow && errno == ENOENT)
+            return 0; /* will appear later */
+        em_conn_log(f->cx, 0, "cannot open '%s': %s", f->path, strerror(errno));
+        return EM_EIO;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (f->nfiles == 0) {
+            f->files = em_calloc(1, sizeof *f->files);
+            if (!f->files || !(f->files[0] = em_strdup(f->path)))
+                return EM_ENOMEM;
+            f->nfiles = 1;
+        }
+        return 0;
+    }
+    DIR *d = opendir(f->path);
+    if (!d) {
+        em_conn_log(f->cx, 0, "cannot read directory '%s': %s", f->path, strerror(errno));
+        return EM_EIO;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL && !rc) {
+        if (de->d_name[0] == '.')
+            continue;
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", f->path, de->d_name);
+        if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        bool known = false;
+        for (uint32_t i = 0; i < f->nfiles && !known; i++)
+            known = strcmp(f->files[i], full) == 0;
+        if (known)
+            continue;
+        char **v = em_realloc(f->files, (f->nfiles + 1) * sizeof *v);
+        if (!v || !(v[f->nfiles] = em_strdup(full))) {
+            if (v)
+                f->files = v;
+            rc = EM_ENOMEM;
+            break;
+        }
+        f->files = v;
+        f->nfiles++;
+    }
+    closedir(d);
+    /* new files sort after the ones already read: only sort the unread tail */
+    if (!rc && f->nfiles > f->cur + 1)
+        qsort(f->files + f->cur + (f->fd >= 0), f->nfiles - f->cur - (f->fd >= 0),
+              sizeof *f->files, cmp_str);
+    return rc;
+}
+
+static int file_init(void **self, em_conn_ctx *cx, unsigned kind)
+{
+    const em_options *o = em_conn_options(cx);
+    file_conn *f = em_calloc(1, sizeof *f);
+    if (!f)
+        return EM_ENOMEM;
+    f->cx = cx;
+    f->fd = -1;
+    f->out_fd = -1;
+    f->follow = em_opt_bool(o, "follow");
+    f->max_line = (size_t)em_opt_int(o, "max_line");
+    f->path = em_strdup(em_opt_str(o, "path"));
+    em_buf_init(&f->out, (size_t)1 << 34);
+    if (!f->path)
+        goto oom;
+    if (kind == EM_CONNECTOR_SINK) {
+        em_errbuf err;
+        if (em_writer_create(&f->writer, em_opt_str(o, "format"), em_conn_schema(cx), &err)) {
+            em_conn_log(cx, 0, "%s", err.msg);
+            em_free(f->path);
+            em_free(f);
+            return EM_EINVAL;
+        }
+    }
+    *self = f;
+    return 0;
+oom:
+    em_free(f);
+    return EM_ENOMEM;
+}
+
+static int file_start(void *self)
+{
+    file_conn *f = self;
+    if (f->writer) {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
+                    (em_opt_bool(em_conn_options(f->cx), "append") ? O_APPEND : O_TRUNC);
+        f->out_fd = open(f->path, flags, 0644);
+        if (f->out_fd < 0) {
+            em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path, strerror(errno));
+            return EM_EIO;
+        }
+        return 0;
+    }
+    f->cap = READ_CHUNK + f->max_line;
+    f->buf = em_malloc(f->cap);
+    if (!f->buf)
+        return EM_ENOMEM;
+    return list_files(f);
+}
+
+/* Opens the next unread file; returns 1 if one is open, 0 if none. */
+static int open_next(file_conn *f)
+{
+    while (f->fd < 0 && f->cur < f->nfiles) {
+        f->fd = open(f->files[f->cur], O_RDONLY | O_CLOEXEC);
+        if (f->fd < 0) {
+            em_conn_log(f->cx, 1, "skipping '%s': %s", f->files[f->cur], strerror(errno));
+            f->cur++;
+            continue;
+        }
+        f->offset = 0;
+        f->len = 0;
+        f->line = 1;
+        f->skipping = false;
+    }
+    return f->fd >= 0;
+}
+
+/* Hands complete lines in buf to the engine; keeps the partial tail. */
+static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
+{
+    size_t pos = 0;
+    char where[4200];
+    while (pos < f->len && em_source_out_room(out) > 0) {
+        char *nl = memchr(f->buf + pos, '\n', f->len - pos);
+        size_t end = nl ? (size_t)(nl - f->buf) : f->len;
+        if (!nl && !at_eof)
+            break;
+        size_t n = end - pos;
+        if (f->skipping) {
+            f->skipping = false; /* tail of an over-long line */
+        } else {
+            size_t m = n;
+            if (m && f->buf[pos + m - 1] == '\r')
+                m--;
+            snprintf(where, sizeof where, "%s:%llu", f->files[f->cur],
+                     (unsigned long long)f->line);
+            int rc = em_source_out_record(out, f->buf + pos, m, where);
+            if (rc)
+                return rc;
+        }
+        f->line++;
+        pos = end + (nl != NULL);
+    }
+    memmove(f->buf, f->buf + pos, f->len - pos);
+    f->len -= pos;
+    f->offset += pos;
+    if (f->len >= f->max_line) {
+        /* an over-long line: report it once, drop what we have, skip the rest */
+        char where2[4200];
+        snprintf(where2, sizeof where2, "%s:%llu", f->files[f->cur], (unsigned long long)f->line);
+        em_conn_log(f->cx, 1, "bad record at %s: line longer than max_line (%zu bytes); skipped",
+                    where2, f->max_line);
+        f->offset += f->len;
+        f->len = 0;
+        f->skipping = true;
+    }
+    return 0;
+}
+
+static int file_poll(void *self, em_source_out *out)
+{
+    file_conn *f = self;
+    if (f->follow && f->fd < 0 && f->cur >= f->nfiles) {
+        int rc = list_files(f);
+        if (rc)
+            return rc;
+    }
+    while (em_source_out_room(out) > 0) {
+        if (!open_next(f))
+            return f->follow ? 0 : EM_EOF;
+        int rc = deliver_lines(f, out, false);
+        if (rc)
+            return rc;
+        if (em_source_out_room(out) == 0)
+            return 0;
+        ssize_t n = read(f->fd, f->buf + f->len, f->cap - f->len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            em_conn_log(f->cx, 0, "read error on '%s': %s", f->files[f->cur], strerror(errno));
+            return EM_EIO;
+        }
+        if (n > 0) {
+            f->len += (size_t)n;
+            continue;
+        }
+        /* end of this file for now */
+        if (f->follow && f->cur + 1 >= f->nfiles) {
+            list_files(f);
+            if (f->cur + 1 >= f->nfiles)
+                return deliver_lines(f, out, false); /* wait for more */
+        }
+        if ((rc = deliver_lines(f, out, true)))
+            return rc;
+        if (f->len > 0)
+            return 0; /* no room left for the last line yet */
+        close(f->fd);
+        f->fd = -1;
+        f->cur++;
+    }
+    return 0;
+}
+
+static int file_position(void *self, char *buf, size_t cap)
+{
+    file_conn *f = self;
+    int n = snprintf(buf, cap, "%u:%llu", f->cur, (unsigned long long)(f->offset));
+    return n < 0 || (size_t)n >= cap ? EM_ELIMIT : n;
+}
+
+static int file_write(void *self, const em_batch *b, int64_t batch_id)
+{
+    (void)batch_id;
+    file_conn *f = self;
+    return em_writer_write(f->writer, b, &f->out);
+}
+
+static int file_commit(void *self, int64_t batch_id)
+{
+    (void)batch_id;
+    file_conn *f = self;
+    size_t off = 0;
+    while (off < f->out.len) {
+        ssize_t n = write(f->out_fd, f->out.ptr + off, f->out.len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            em_conn_log(f->cx, 0, "write to '%s' failed: %s", f->path, strerror(errno));
+            return EM_EIO;
+        }
+        off += (size_t)n;
+    }
+    em_buf_reset(&f->out);
+    return 0;
+}
+
+static int file_stop(void *self)
+{
+    file_conn *f = self;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->out_fd >= 0) {
+        if (fsync(f->out_fd) != 0 && errno != EINVAL)
+            em_conn_log(f->cx, 1, "fsync of '%s' failed: %s", f->path, strerror(errno));
+        close(f->out_fd);
+    }
+    f->out_fd = -1;
+    return 0;
+}
+
+static void file_destroy(void *self)
+{
+    file_conn *f = self;
+    if (!f)
+        return;
+    file_stop(f);
+    for (uint32_t i = 0; i < f->nfiles; i++)
+        em_free(f->files[i]);
+    em_free(f->files);
+    em_free(f->buf);
+    em_free(f->path);
+    em_writer_destroy(f->writer);
+    em_buf_release(&f->out);
+    em_free(f);
+}
+
+const em_connector em_connector_file = {
+    .abi = EM_CONNECTOR_ABI,
+    .name = "file",
+    .kinds = EM_CONNECTOR_SOURCE | EM_CONNECTOR_SINK,
+    .options = file_options,
+    .help = "read or write NDJSON/CSV files (a source may read a directory)",
+    .init = file_init,
+    .start = file_start,
+    .poll = file_poll,
+    .write = file_write,
+    .commit = file_commit,
+    .position = file_position,
+    .stop = file_stop,
+    .destroy = file_destroy,
+};

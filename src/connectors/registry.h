@@ -1,0 +1,16 @@
+/*
+ * connectors/registry.h - the built-in connector types.
+ */
+#ifndef EMBER_CONNECTORS_REGISTRY_H
+#define EMBER_CONNECTORS_REGISTRY_H
+
+#include "ember/connector.h"
+
+extern const em_connector em_connector_generator;
+extern const em_connector em_connector_file;
+extern const em_connector em_connector_stdout;
+
+/* NULL-terminated list of every connector compiled into this build. */
+extern const em_connector *const em_builtin_connectors[];
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * engine/engine_int.h - the engine's private structures, shared by the files
+ * of src/engine (engine.c, options.c, graph.c, sched.c). Nothing outside
+ * src/engine includes this; other layers use ember/ember.h.
+ */
+#ifndef EMBER_ENGINE_INT_H
+#define EMBER_ENGINE_INT_H
+
+#include "batch/batch.h"
+#include "core/errbuf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "ember/ember.h"
+#include "formats/format.h"
+#include "ops/op.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+struct em_options {
+    const em_option_def *defs; /* the connector's table */
+    uint32_t n;                /* entries in defs */
+    char **values;             /* per def: the given value (owned) or NULL */
+};
+
+/* Parses key/value pairs against defs: unknown keys (with a suggestion),
+ * missing required ones, bad numbers/durations/enums fail with a message
+ * naming the option and `what` (e.g. "source readings"). */
+int em__options_parse(em_options *o, const em_option_def *defs, const char *const *kv,
+                      const char *what, em_errbuf *err);
+void em__options_release(em_options *o);
+
+struct em_conn_ctx {
+    em_engine *engine;
+    char *name;
+    char component[96]; /* "source readings" */
+    const em_schema *schema;
+    em_options opts;
+    em_logger *log;
+};
+
+typedef struct em_source_stats {
+    uint64_t records;   /* rows delivered into batches */
+    uint64_t bytes;     /* raw bytes of records parsed */
+    uint64_t bad;       /* bad records */
+    uint64_t late;      /* rows at or below the watermark on arrival */
+} em_source_stats;
+
+typedef struct em_source_node {
+    em_engine *engine;
+    char *name;
+    const em_connector *conn;
+    void *self;                /* connector instance */
+    em_conn_ctx cx;
+    em_schema *schema;         /* owned */
+    em_reader *reader;         /* parses em_source_out_record() input */
+    bool is_table;
+    bool started, eof;
+    int time_col;              /* -1: no event time */
+    int64_t wm_delay_us;
+    int64_t max_ts;            /* highest event time seen */
+    int64_t last_data_us;      /* wall time rows last arrived (idle detection) */
+    em_op *op;                 /* forwards the source's rows */
+    em_op *late_op;            /* forwards late rows, or NULL */
+    em_source_stats stats;
+    /* the micro-batch being filled */
+    em_batch **blocks;
+    uint32_t nblocks, cap_blocks;
+    em_batch_builder bb;
+    bool bb_open;
+    uint32_t room;             /* records still wanted in this poll */
+} em_source_node;
+
+typedef struct em_sink_stats {
+    uint64_t rows;
+    uint64_t batches;
+    uint64_t errors;
+    int64_t last_commit_us;    /* duration of the last write+commit */
+} em_sink_stats;
+
+typedef struct em_sink_node {
+    em_engine *engine;
+    char *name;
+    const em_connector *conn;
+    void *self;
+    em_conn_ctx cx;
+    em_op *op;                 /* collects the micro-batch's output */
+    const em_batch **pending;  /* output batches of the current micro-batch */
+    uint32_t npending, cap_pending;
+    em_sink_stats stats;
+    int rc;                    /* result of the last write/commit */
+} em_sink_node;
+
+struct em_stream {
+    em_engine *engine;
+    em_op *op;                 /* produces this stream */
+    em_source_node *source;         /* set for source and table streams */
+    int key_col;               /* tables: primary key column */
+};
+
+typedef struct em_batch_stat {
+    int64_t id;
+    int64_t logical_time_us;
+    uint64_t input_records;
+    int64_t scheduling_delay_us; /* start - scheduled start */
+    int64_t processing_us;
+    int64_t total_delay_us;
+    int status;                  /* 0 ok, else EM_E* */
+} em_batch_stat;
+
+#define EM_STATS_KEEP 1024
+
+typedef struct em_settings {
+    int64_t batch_interval_us;
+    int64_t idle_timeout_us;
+    int64_t checkpoint_interval_us;
+    int64_t shutdown_timeout_us;
+    int64_t state_ttl_us;          /* 0 = keep forever */
+    double max_rate;               /* records/s per source, 0 = unlimited */
+    double initial_rate;
+    int64_t memory_limit;          /* bytes, 0 = none */
+    int concurrent_outputs;
+    int workers;
+    uint32_t max_batch_records;    /* per source per micro-batch */
+    char *checkpoint_dir;
+    char *dead_letter;
+    char *http;
+    char *http_token;
+} em_settings;
+
+struct em_engine {
+    em_settings set;
+    em_logger log;
+    char errmsg[1024];
+    const em_connector **connectors;
+    uint32_t nconnectors;
+    em_arena plan;              /* expressions, names: live as long as the engine */
+    em_arena batch_arena;       /* current micro-batch */
+    em_source_node **sources;
+    uint32_t nsources;
+    em_sink_node **sinks;
+    uint32_t nsinks;
+    em_op **ops;                /* every operator, in topological (creation) order */
+    uint32_t nops;
+    em_stream **streams;
+    uint32_t nstreams;
+    int64_t watermark;          /* job watermark */
+    int64_t batch_id;
+    em_batch_stat stats[EM_STATS_KEEP];
+    uint64_t nstats;
+    volatile sig_atomic_t stop_requests;
+    bool running;
+};
+
+/* Sets e->errmsg and returns code. */
+int em__engine_fail(em_engine *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Finds a registered connector by name (case-insensitive), or NULL. */
+const em_connector *em__engine_connector(const em_engine *e, const char *name);
+/* Adds an operator to the engine's list (takes ownership). */
+int em__engine_add_op(em_engine *e, em_op *op);
+/* Wraps an operator in a new stream handle owned by the engine. */
+em_stream *em__engine_stream(em_engine *e, em_op *op);
+/* Allocates an empty engine (no connectors registered). */
+int em__engine_new(em_engine **out);
+int em__settings_defaults(em_engine *e);
+void em__settings_release(em_settings *s);
+
+/* Operators the engine itself places: a source's output (and its LATE
+ * stream) forwards what the scheduler pushes; a sink's collector keeps the
+ * micro-batch's output batches for the sink's write. */
+int em__forward_op_create(em_op **out, const char *id, const em_schema *schema);
+int em__sink_op_create(em_op **out, em_sink_node *sink, const em_schema *schema);
+
+/* Connector-context plumbing used by sources and sinks. */
+int em__conn_ctx_init(em_conn_ctx *cx, em_engine *e, const char *kind, const char *name,
+                      const em_schema *schema, const em_connector *c, const char *const *opts,
+                      em_errbuf *err);
+void em__conn_ctx_release(em_conn_ctx *cx);
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * engine/sched.c - the micro-batch scheduler.
+ *
+ * Every batch_interval the scheduler cuts a micro-batch:
+ *   1. intake: poll each source (tables first) for what it has, up to its
+ *      budget; a bounded table must be complete before any stream is read;
+ *   2. push: feed each source's rows through the graph (tables first), after
+ *      routing rows at or below the watermark to the source's LATE stream;
+ *   3. advance: compute the new job watermark (min over sources with event
+ *      time that are neither idle nor finished; +inf once all are finished)
+ *      and let operators close windows;
+ *   4. end_batch: running aggregates emit their changes;
+ *   5. output: every sink writes its batches and commits (sinks in parallel,
+ *      up to concurrent_outputs at once);
+ *   6. statistics; the micro-batch arena is freed.
+ * A micro-batch that hit a source's budget (a backlog) is followed at once
+ * by the next; otherwise the scheduler sleeps until the next tick.
+ */
+#include "engine/engine_int.h"
+
+#include "core/clock.h"
+
+#include <string.h>
+
+/* ---- source output (the connector-facing side of intake) ---- */
+
+struct em_source_out {
+    em_source_node *src;
+    em_arena *arena;
+    int rc; /* first hard error (out of memory) */
+};
+
+static int close_block(em_source_out *o)
+{
+    em_source_node *s = o->src;
+    if (!s->bb_open)
+        return 0;
+    s->bb_open = false;
+    em_batch *b = em_batch_builder_finish(&s->bb);
+    if (b->nrows == 0)
+        return 0;
+    if (s->nblocks == s->cap_blocks) {
+        uint32_t ncap = s->cap_blocks ? s->cap_blocks * 2 : 8;
+        em_batch **v = em_realloc(s->blocks, ncap * sizeof *v);
+        if (!v)
+            return EM_ENOMEM;
+        s->blocks = v;
+        s->cap_blocks = ncap;
+    }
+    s->blocks[s->nblocks++] = b;
+    return 0;
+}
+
+static int open_block(em_source_out *o)
+{
+    em_source_node *s = o->src;
+    if (s->bb_open && !em_batch_builder_full(&s->bb))
+        return 0;
+    int rc = close_block(o);
+    if (rc)
+        return rc;
+    rc = em_batch_builder_init(&s->bb, s->schema, EM_BATCH_ROWS, o->arena);
+    if (rc)
+        return rc;
+    s->bb_open = true;
+    return 0;
+}
+
+uint32_t em_source_out_room(const em_source_out *o)
+{
+    return o->rc ? 0 : o->src->room;
+}
+
+int em_source_out_record(em_source_out *o, const char *p, size_t n, const char *where)
+{
+    em_source_node *s = o->src;
+    if (o->rc)
+        return o->rc;
+    int rc = open_block(o);
+    if (rc)
+        return o->rc = rc;
+    em_errbuf err;
+    em_errbuf_clear(&err);
+    s->stats.bytes += n;
+    rc = em_reader_parse(s->reader, p, n, &s->bb, &err);
+    if (rc == 0) {
+        s->stats.records++;
+        if (s->room)
+            s->room--;
+        return 0;
+    }
+    if (rc == EM_EOF) /* blank line or header */
+        return 0;
+    if (rc == EM_ENOMEM)
+        return o->rc = rc;
+    s->stats.bad++;
+    em_log_warn(&s->engine->log, s->cx.component, "bad record at %s: %s", where ? where : "?",
+                err.msg);
+    return 0;
+}
+
+struct em_batch_builder *em_source_out_builder(em_source_out *o)
+{
+    if (o->rc || (o->rc = open_block(o)))
+        return NULL;
+    return &o->src->bb;
+}
+
+void em_source_out_added(em_source_out *o, uint32_t n)
+{
+    em_source_node *s = o->src;
+    s->stats.records += n;
+    s->room = n >= s->room ? 0 : s->room - n;
+}
+
+/* ---- the loop ---- */
+
+static void sched_log_start(em_engine *e)
+{
+    em_log_info(&e->log, "engine", "job started: %u sources, %u sinks, %u operators, "
+                "batch_interval %lldms", e->nsources, e->nsinks, e->nops,
+                (long long)(e->set.batch_interval_us / 1000));
+}
+
+static int start_all(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsources; i++) {
+        em_source_node *s = e->sources[i];
+        if (s->conn->start && s->conn->start(s->self))
+            return em__engine_fail(e, EM_EIO, "source %s: could not start (see the log)",
+                                   s->name);
+        s->started = true;
+        s->last_data_us = em_wall_us();
+    }
+    for (uint32_t i = 0; i < e->nsinks; i++) {
+        em_sink_node *s = e->sinks[i];
+        if (s->conn->start && s->conn->start(s->self))
+            return em__engine_fail(e, EM_EIO, "sink %s: could not start (see the log)",
+                                   s->name);
+    }
+    return 0;
+}
+
+static void stop_all(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsources; i++) {
+        em_source_node *s = e->sources[i];
+        if (s->started && s->conn->stop)
+            s->conn->stop(s->self);
+        s->started = false;
+    }
+    for (uint32_t i = 0; i < e->nsinks; i++) {
+        em_sink_node *s = e->sinks[i];
+        if (s->conn->stop)
+            s->conn->stop(s->self);
+    }
+}
+
+/* Polls one source for up to its budget. Returns 1 if the budget was
+ * exhausted (more is probably waiting), 0 otherwise, or an error. */
+static int intake(em_engine *e, em_source_node *s, em_arena *a)
+{
+    if (s->eof)
+        return 0;
+    uint32_t budget = e->set.max_batch_records;
+    if (e->set.max_rate > 0) {
+        double r = e->set.max_rate * (double)e->set.batch_interval_us / 1e6;
+        budget = r < 1 ? 1 : r > budget ? budget : (uint32_t)r;
+    }
+    s->room = budget;
+    s->nblocks = 0;
+    em_source_out o = {s, a, 0};
+    uint64_t before = s->stats.records;
+    /* a connector returns after one chunk of work; keep asking while it
+     * makes progress and budget remains */
+    for (;;) {
+        uint64_t got = s->stats.records, bad = s->stats.bad;
+        int rc = s->conn->poll(s->self, &o);
+        if (o.rc)
+            return em__engine_fail(e, o.rc, "source %s: %s", s->name, em_strerror(o.rc));
+        if (rc == EM_EOF) {
+            s->eof = true;
+            em_log_info(&e->log, s->cx.component, "end of input after %llu records",
+                        (unsigned long long)s->stats.records);
+            break;
+        }
+        if (rc)
+            return em__engine_fail(e, rc, "source %s: poll failed: %s", s->name,
+                                   em_strerror(rc));
+        if (s->room == 0 || (s->stats.records == got && s->stats.bad == bad))
+            break;
+    }
+    int rc = close_block(&o);
+    if (rc)
+        return em__engine_fail(e, rc, "out of memory");
+    if (s->stats.records > before)
+        s->last_data_us = em_wall_us();
+    return s->room == 0 && !s->eof;
+}
+
+/* Splits a block into on-time and late rows (event time <= wm) and pushes
+ * both; also tracks the source's max event time. */
+static int push_block(em_engine *e, em_source_node *s, em_batch *b, em_op_ctx *cx)
+{
+    if (s->time_col < 0)
+        return em_op_emit(s->op, b, cx);
+    const em_column *tc = &b->cols[s->time_col];
+    uint32_t n = b->nrows, nlate = 0;
+    uint32_t *late = NULL;
+    int64_t wm = e->watermark;
+    for (uint32_t i = 0; i < n; i++) {
+        if (em_column_is_null(tc, i))
+            continue;
+        int64_t t = tc->v.i64[i];
+        if (t > s->max_ts)
+            s->max_ts = t;
+        if (t <= wm) {
+            if (!late && !(late = em_arena_alloc(cx->arena, n * sizeof *late)))
+                return EM_ENOMEM;
+            late[nlate++] = i;
+        }
+    }
+    s->stats.late += nlate;
+    if (nlate && s->late_op) {
+        em_batch *lb = em_arena_alloc(cx->arena, sizeof *lb);
+        if (!lb)
+            return EM_ENOMEM;
+        *lb = *b;
+        lb->sel = late;
+        lb->nsel = nlate;
+        int rc = em_op_emit(s->late_op, lb, cx);
+        if (rc)
+            return rc;
+    }
+    /* late rows also continue downstream: stateless consumers keep them,
+     * windows drop those whose window has closed (docs/sql.md) */
+    return em_op_emit(s->op, b, cx);
+}
+
+static int64_t job_watermark(em_engine *e, int64_t now_us)
+{
+    int64_t wm = EM_TS_MAX;
+    bool any = false, live_et = false, live = false;
+    for (uint32_t i = 0; i < e->nsources; i++) {
+        em_source_node *s = e->sources[i];
+        live |= !s->eof;
+        if (s->time_col < 0 || s->eof)
+            continue;
+        live_et = true;
+        if (now_us - s->last_data_us >= e->set.idle_timeout_us)
+            continue; /* idle: does not hold the watermark back */
+        any = true;
+        int64_t w = s->max_ts == EM_TS_MIN ? EM_TS_MIN : s->max_ts - s->wm_delay_us;
+        if (w < wm)
+            wm = w;
+    }
+    bool have_et = false;
+    for (uint32_t i = 0; i < e->nsources; i++)
+        have_et |= e->sources[i]->time_col >= 0;
+    if (have_et ? !live_et : !live)
+        return EM_TS_MAX; /* all event time is known: every window can close */
+    if (!any)
+        return e->watermark; /* every live source idle or none with event time: hold */
+    return wm;
+}
+
+typedef struct sink_job {
+    em_engine *e;
+    em_sink_node **sinks;
+    uint32_t n;
+    int64_t batch_id;
+} sink_job;
+
+static int write_sink(em_sink_node *s, int64_t batch_id)
+{
+    int64_t t0 = em_mono_ns();
+    int rc = 0;
+    for (uint32_t i = 0; i < s->npending && !rc; i++) {
+        if (s->conn->write)
+            rc = s->conn->write(s->self, s->pending[i], batch_id);
+        if (!rc)
+            s->stats.rows += em_batch_count(s->pending[i]);
+    }
+    if (!rc && s->conn->commit)
+        rc = s->conn->commit(s->self, batch_id);
+    if (rc)
+        s->stats.errors++;
+    else
+        s->stats.batches++;
+    s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
+    s->npending = 0;
+    return s->rc = rc;
+}
+
+static void *sink_thread(void *arg)
+{
+    sink_job *j = arg;
+    for (uint32_t i = 0; i < j->n; i++)
+        write_sink(j->sinks[i], j->batch_id);
+    return NULL;
+}
+
+/* Writes every sink's output: in parallel groups when concurrent_outputs > 1. */
+static int output(em_engine *e, int64_t batch_id)
+{
+    uint32_t n = e->nsinks, par = (uint32_t)e->set.concurrent_outputs;
+    uint32_t busy = 0;
+    for (uint32_t i = 0; i < n; i++)
+        busy += e->sinks[i]->npending > 0 || e->sinks[i]->conn->commit != NULL;
+    if (par <= 1 || busy <= 1 || n <= 1) {
+        for (uint32_t i = 0; i < n; i++)
+            write_sink(e->sinks[i], batch_id);
+    } else {
+        if (par > n)
+            par = n;
+        pthread_t th[64];
+        sink_job jobs[64];
+        if (par > 64)
+            par = 64;
+        em_sink_node *order[n];
+        for (uint32_t i = 0; i < n; i++)
+            order[i] = e->sinks[i];
+        uint32_t per = (n + par - 1) / par, started = 0;
+        for (uint32_t t = 0; t < par; t++) {
+            uint32_t lo = t * per, hi = lo + per > n ? n : lo + per;
+            if (lo >= hi)
+                break;
+            jobs[t] = (sink_job){e, order + lo, hi - lo, batch_id};
+            if (t + 1 < par && pthread_create(&th[t], NULL, sink_thread, &jobs[t]) == 0) {
+                started = t + 1;
+            } else {
+                sink_thread(&jobs[t]); /* the last group (or a failed spawn) runs here */
+            }
+        }
+        for (uint32_t t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (e->sinks[i]->rc)
+            return em__engine_fail(e, e->sinks[i]->rc, "sink %s: write failed: %s",
+                                   e->sinks[i]->name, em_strerror(e->sinks[i]->rc));
+    return 0;
+}
+
+static int run_phase(em_engine *e, int phase, int64_t wm, em_op_ctx *cx)
+{
+    for (uint32_t i = 0; i < e->nops; i++) {
+        em_op *op = e->ops[i];
+        int rc = 0;
+        if (phase == 0 && op->vt->advance)
+            rc = op->vt->advance(op, wm, cx);
+        else if (phase == 1 && op->vt->end_batch)
+            rc = op->vt->end_batch(op, cx);
+        if (rc)
+            return em__engine_fail(e, rc, "operator %s: %s", op->id,
+                                   cx->err->msg[0] ? cx->err->msg : em_strerror(rc));
+    }
+    return 0;
+}
+
+static bool tables_loading(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsources; i++)
+        if (e->sources[i]->is_table && !e->sources[i]->eof && e->sources[i]->conn->seek == NULL &&
+            !em_opt_bool(&e->sources[i]->cx.opts, "follow"))
+            return true;
+    return false;
+}
+
+/* One micro-batch. Sets *backlog when a source had more than its budget. */
+static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
+{
+    int64_t start_ns = em_mono_ns(), now_us = em_wall_us();
+    em_errbuf err;
+    em_errbuf_clear(&err);
+    em_op_ctx cx = {
+        .arena = &e->batch_arena,
+        .batch_id = ++e->batch_id,
+        .logical_time = now_us,
+        .watermark = e->watermark,
+        .log = &e->log,
+        .err = &err,
+    };
+    uint64_t in_before = 0, in_after = 0;
+    for (uint32_t i = 0; i < e->nsources; i++)
+        in_before += e->sources[i]->stats.records;
+    *backlog = false;
+    bool loading = tables_loading(e);
+    int rc = 0;
+    /* 1+2: intake and push, tables first */
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        for (uint32_t i = 0; i < e->nsources && !rc; i++) {
+            em_source_node *s = e->sources[i];
+            if (s->is_table != (pass == 0) || (pass == 1 && loading))
+                continue;
+            int more = intake(e, s, cx.arena);
+            if (more < 0)
+                return more;
+            *backlog |= more > 0;
+            for (uint32_t b = 0; b < s->nblocks && !rc; b++)
+                rc = push_block(e, s, s->blocks[b], &cx);
+        }
+    }
+    if (rc)
+        return em__engine_fail(e, rc, "%s", err.msg[0] ? err.msg : em_strerror(rc));
+    if (loading)
+        *backlog = true; /* reference data loads as fast as it can */
+    /* 3: watermark */
+    int64_t wm = job_watermark(e, em_wall_us());
+    if (wm > e->watermark) {
+        e->watermark = wm;
+        if ((rc = run_phase(e, 0, wm, &cx)))
+            return rc;
+    }
+    /* 4, 5 */
+    if ((rc = run_phase(e, 1, wm, &cx)) || (rc = output(e, cx.batch_id)))
+        return rc;
+    for (uint32_t i = 0; i < e->nsources; i++)
+        in_after += e->sources[i]->stats.records;
+    /* 6 */
+    em_batch_stat *st = &e->stats[e->nstats++ % EM_STATS_KEEP];
+    int64_t end_ns = em_mono_ns();
+    st->id = cx.batch_id;
+    st->logical_time_us = now_us;
+    st->input_records = in_after - in_before;
+    st->scheduling_delay_us = now_us > scheduled_us ? now_us - scheduled_us : 0;
+    st->processing_us = (end_ns - start_ns) / 1000;
+    st->total_delay_us = st->scheduling_delay_us + st->processing_us;
+    st->status = 0;
+    em_log_debug(&e->log, "engine", "batch %lld: %llu records in %.3f ms", (long long)cx.batch_id,
+                 (unsigned long long)st->input_records, st->processing_us / 1000.0);
+    em_arena_reset(&e->batch_arena);
+    return 0;
+}
+
+static bool all_eof(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsources; i++)
+        if (!e->sources[i]->eof)
+            return false;
+    return true;
+}
+
+int em_engine_run(em_engine *e)
+{
+    if (e->running)
+        return em__engine_fail(e, EM_ESTATE, "the engine is already running");
+    if (e->nsinks == 0)
+        return em__engine_fail(e, EM_EINVAL, "the job has no sink: nothing would be output");
+    e->running = true;
+    int rc = start_all(e);
+    if (rc)
+        goto done;
+    sched_log_start(e);
+    int64_t next = em_wall_us();
+    while (!e->stop_requests) {
+        bool backlog = false;
+        rc = micro_batch(e, next, &backlog);
+        if (rc)
+            break;
+        if (all_eof(e) && e->watermark == EM_TS_MAX)
+            break; /* bounded input done: the last batch closed every window */
+        next += e->set.batch_interval_us;
+        int64_t now = em_wall_us();
+        if (backlog || all_eof(e)) {
+            if (next < now)
+                next = now;
+            continue;
+        }
+        if (next > now)
+            em_sleep_us(next - now < 50000 || e->stop_requests ? next - now : 50000);
+        while (!e->stop_requests && em_wall_us() < next)
+            em_sleep_us(next - em_wall_us() < 50000 ? next - em_wall_us() : 50000);
+    }
+    if (!rc && e->stop_requests)
+        em_log_info(&e->log, "engine", "stopped on request after batch %lld",
+                    (long long)e->batch_id);
+done:
+    stop_all(e);
+    e->running = false;
+    return rc;
+}

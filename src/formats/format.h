@@ -1,0 +1,107 @@
+/*
+ * formats/format.h - record formats (NDJSON and CSV) for sources and sinks.
+ *
+ * A reader turns one record (one line, without its newline) into one row of
+ * a batch builder, guided by the schema: values are parsed straight into the
+ * column types, no DOM is built. A writer turns the selected rows of a batch
+ * into lines. Readers and writers are heap handles owned by the caller; they
+ * keep a scratch buffer so nothing allocates per record once it has grown.
+ *
+ * Conversions (both formats): BIGINT takes integer numbers (or integral ones
+ * like 5.0), DOUBLE takes numbers, BOOLEAN true/false, TEXT strings (a JSON
+ * number or boolean keeps its literal text), TIMESTAMP an ISO-8601 string or
+ * a number in the reader's ts_unit. Anything else is a bad record (EM_EPARSE)
+ * whose message names the field/column and the 0-based byte offset of the
+ * offending value within the record.
+ */
+#ifndef EMBER_FORMATS_FORMAT_H
+#define EMBER_FORMATS_FORMAT_H
+
+#include "batch/batch.h"
+#include "core/errbuf.h"
+#include "core/str.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct em_reader em_reader; /* opaque */
+
+/* Creates a reader for format "json" (NDJSON, one object per record) or
+ * "csv" (RFC 4180 by position in schema order). ts_unit is the unit of
+ * numeric timestamps: "ms" (default when NULL), "s" or "us". The schema is
+ * borrowed and must outlive the reader. Returns 0 and *out (free with
+ * em_reader_destroy), EM_EINVAL for an unknown format/unit (message in err),
+ * or EM_ENOMEM. */
+int em_reader_create(em_reader **out, const char *format, const em_schema *schema,
+                     const char *ts_unit, em_errbuf *err);
+
+/* Parses one record p[0..n) (one NDJSON line / one CSV line without the
+ * newline; a trailing '\r' is ignored) into the current row of bb and ends
+ * the row. p is borrowed for the call only; TEXT values are copied into the
+ * builder. Returns 0 on success; EM_EOF for an empty/whitespace-only line or
+ * a CSV header line (skip it, nothing added); EM_EPARSE for a bad record, with
+ * the reason (field/column and byte offset) in err and the row aborted so
+ * bb is unchanged; EM_ELIMIT when bb is full or a value exceeds limits;
+ * EM_ENOMEM. CSV limitation: a quoted field cannot contain a newline, since
+ * input arrives one line at a time (such a record is reported as an
+ * unterminated quote). */
+int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
+
+/* Frees the reader (NULL-safe). */
+void em_reader_destroy(em_reader *r);
+
+typedef struct em_writer em_writer; /* opaque */
+
+/* Creates a writer for format "json" or "csv". The schema is borrowed and
+ * must outlive the writer; it names the JSON keys and the CSV header.
+ * Returns 0 and *out (free with em_writer_destroy), EM_EINVAL for an unknown
+ * format (message in err), or EM_ENOMEM. */
+int em_writer_create(em_writer **out, const char *format, const em_schema *schema,
+                     em_errbuf *err);
+
+/* Appends the selected rows of b, one line each ending in '\n', to out. The
+ * CSV writer writes a header line before its first row ever. JSON: one
+ * object per row, TIMESTAMP as ISO-8601 UTC with ms, DOUBLE in the shortest
+ * form that round-trips (NaN/Inf as null), NULL as null. CSV: NULL as an
+ * empty field, an empty TEXT as "", fields with , " CR or LF quoted.
+ * Returns 0, or EM_ENOMEM/EM_ELIMIT from out (out may then hold a partial
+ * line; reset it to out's length before the call to discard it). */
+int em_writer_write(em_writer *w, const em_batch *b, em_buf *out);
+
+/* Frees the writer (NULL-safe). */
+void em_writer_destroy(em_writer *w);
+
+/* ---- internal, shared by json.c and csv.c ---- */
+
+typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
+
+struct em_reader {
+    em__fmt_kind kind;
+    const em_schema *schema;
+    int64_t ts_mul;  /* microseconds per numeric timestamp unit */
+    em_buf scratch;  /* decoded strings / unquoted fields */
+};
+
+struct em_writer {
+    em__fmt_kind kind;
+    const em_schema *schema;
+    int wrote_header;
+};
+
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
+size_t em__utf8_seq(const unsigned char *s, size_t n);
+
+/* Stores a text value (a JSON string, or a CSV field) into column col,
+ * converting to the column type. pos is the value's byte offset, for
+ * messages. Returns 0, EM_EPARSE (message in err), or EM_ENOMEM/EM_ELIMIT. */
+int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
+                     size_t pos, em_errbuf *err);
+
+/* Formats a double in the shortest %.15g/%.16g/%.17g form that reads back
+ * exactly; out needs 32 bytes. Returns the length, 0 for NaN/Inf. */
+size_t em__fmt_double(double v, char *out);
+
+int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
+int em__csv_write(em_writer *w, const em_batch *b, em_buf *out);
+
+#endif

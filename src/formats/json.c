@@ -1,0 +1,738 @@
+/*
+ * formats/json.c - NDJSON reader and writer, plus the reader/writer handles
+ * and the value conversions shared with csv.c.
+ *
+ * The reader scans one object without building a DOM: each key is looked up
+ * in the schema (case-insensitive) and its value is parsed straight into the
+ * column type. Unknown keys have their values skipped (but still validated).
+ * A key that repeats within a record keeps its first value.
+ */
+#include "formats/format.h"
+
+#include "core/clock.h"
+#include "ember/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SCRATCH_MAX ((size_t)1 << 26)
+#define MAX_DEPTH 64
+
+/* ---- handles ---- */
+
+int em_reader_create(em_reader **out, const char *format, const em_schema *schema,
+                     const char *ts_unit, em_errbuf *err)
+{
+    em_reader *r = NULL;
+    *out = NULL;
+    em__fmt_kind kind;
+    int64_t mul;
+    if (format && strcasecmp(format, "json") == 0)
+        kind = EM__FMT_JSON;
+    else if (format && strcasecmp(format, "csv") == 0)
+        kind = EM__FMT_CSV;
+    else
+        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
+                       format ? format : "(null)");
+    if (!ts_unit || strcasecmp(ts_unit, "ms") == 0)
+        mul = 1000;
+    else if (strcasecmp(ts_unit, "s") == 0)
+        mul = EM_USEC_PER_SEC;
+    else if (strcasecmp(ts_unit, "us") == 0)
+        mul = 1;
+    else
+        return em_errf(err, EM_EINVAL, "unknown timestamp_unit \"%s\" (use 's', 'ms' or 'us')",
+                       ts_unit);
+    r = em_calloc(1, sizeof *r);
+    if (!r)
+        return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
+    r->kind = kind;
+    r->schema = schema;
+    r->ts_mul = mul;
+    em_buf_init(&r->scratch, SCRATCH_MAX);
+    *out = r;
+    return 0;
+}
+
+void em_reader_destroy(em_reader *r)
+{
+    if (!r)
+        return;
+    em_buf_release(&r->scratch);
+    em_free(r);
+}
+
+int em_writer_create(em_writer **out, const char *format, const em_schema *schema,
+                     em_errbuf *err)
+{
+    *out = NULL;
+    em__fmt_kind kind;
+    if (format && strcasecmp(format, "json") == 0)
+        kind = EM__FMT_JSON;
+    else if (format && strcasecmp(format, "csv") == 0)
+        kind = EM__FMT_CSV;
+    else
+        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
+                       format ? format : "(null)");
+    em_writer *w = em_calloc(1, sizeof *w);
+    if (!w)
+        return em_errf(err, EM_ENOMEM, "out of memory creating %s writer", format);
+    w->kind = kind;
+    w->schema = schema;
+    *out = w;
+    return 0;
+}
+
+void em_writer_destroy(em_writer *w)
+{
+    em_free(w);
+}
+
+/* ---- shared conversions ---- */
+
+size_t em__utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && s[1] > 0x9F)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xF4 && s[1] > 0x8F)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* "field \"pm25\"" (JSON) or "column 3 (\"pm25\")" (CSV), for messages. */
+static const char *label(const em_reader *r, uint32_t col, char *buf, size_t cap)
+{
+    if (r->kind == EM__FMT_CSV)
+        snprintf(buf, cap, "column %u (\"%s\")", col + 1, r->schema->fields[col].name);
+    else
+        snprintf(buf, cap, "field \"%s\"", r->schema->fields[col].name);
+    return buf;
+}
+
+static int bad_type(em_reader *r, uint32_t col, const char *got, size_t pos, em_errbuf *err)
+{
+    char lb[160];
+    return em_errf(err, EM_EPARSE, "%s: expected %s, got %s at byte %zu",
+                   label(r, col, lb, sizeof lb), em_type_name(r->schema->fields[col].type), got,
+                   pos);
+}
+
+/* Length of a JSON number at p (grammar -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?),
+ * 0 if there is none. *is_int is set when it has no fraction or exponent. */
+static size_t scan_number(const char *p, size_t n, int *is_int)
+{
+    size_t i = 0;
+    *is_int = 1;
+    if (i < n && p[i] == '-')
+        i++;
+    if (i >= n || p[i] < '0' || p[i] > '9')
+        return 0;
+    if (p[i] == '0')
+        i++;
+    else
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    if (i < n && p[i] == '.') {
+        *is_int = 0;
+        i++;
+        if (i >= n || p[i] < '0' || p[i] > '9')
+            return 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        *is_int = 0;
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= n || p[i] < '0' || p[i] > '9')
+            return 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    }
+    return i;
+}
+
+/* Integer digits (optional '-') to int64; 0 or -1 on overflow. */
+static int parse_i64(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    uint64_t v = 0, lim;
+    if (i < n && p[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (v > (lim - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+/* strtod on a NUL-terminated copy of a validated number token. */
+static double to_double(const char *p, size_t n)
+{
+    char small[64];
+    char *tmp = small;
+    double v;
+    if (n >= sizeof small) {
+        tmp = em_malloc(n + 1);
+        if (!tmp)
+            return NAN;
+    }
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    v = strtod(tmp, NULL);
+    if (tmp != small)
+        em_free(tmp);
+    return v;
+}
+
+/* Stores a number token (already validated by scan_number) into col. */
+static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
+                      int is_int, size_t pos, em_errbuf *err)
+{
+    char lb[160];
+    em_type t = r->schema->fields[col].type;
+    int64_t iv;
+    double dv;
+    switch (t) {
+    case EM_TYPE_BIGINT:
+        if (is_int) {
+            if (parse_i64(p, n, &iv) != 0)
+                return em_errf(err, EM_EPARSE, "%s: BIGINT out of range at byte %zu",
+                               label(r, col, lb, sizeof lb), pos);
+        } else {
+            dv = to_double(p, n);
+            if (dv != floor(dv) || !(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0))
+                return bad_type(r, col, "non-integral number", pos, err);
+            iv = (int64_t)dv;
+        }
+        em_batch_builder_set_i64(bb, col, iv);
+        return 0;
+    case EM_TYPE_DOUBLE:
+        em_batch_builder_set_f64(bb, col, to_double(p, n));
+        return 0;
+    case EM_TYPE_TEXT:
+        return em_batch_builder_set_text(bb, col, p, n);
+    case EM_TYPE_TIMESTAMP:
+        if (is_int && parse_i64(p, n, &iv) == 0 && !__builtin_mul_overflow(iv, r->ts_mul, &iv)) {
+            em_batch_builder_set_i64(bb, col, iv);
+            return 0;
+        }
+        dv = to_double(p, n) * (double)r->ts_mul;
+        if (!(dv >= -9.2e18 && dv <= 9.2e18))
+            return em_errf(err, EM_EPARSE, "%s: TIMESTAMP out of range at byte %zu",
+                           label(r, col, lb, sizeof lb), pos);
+        em_batch_builder_set_i64(bb, col, (int64_t)llround(dv));
+        return 0;
+    default:
+        return bad_type(r, col, "number", pos, err);
+    }
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
+                     size_t pos, em_errbuf *err)
+{
+    char lb[160];
+    em_type t = r->schema->fields[col].type;
+    int csv = r->kind == EM__FMT_CSV;
+    int is_int;
+    if (t == EM_TYPE_TEXT)
+        return em_batch_builder_set_text(bb, col, s, n);
+    /* CSV fields are text for every type: trim blanks around the value */
+    em_slice v = csv ? em_slice_trim(em_slice_of(s, n)) : em_slice_of(s, n);
+    size_t vpos = pos + (size_t)(v.ptr - s);
+    if (t == EM_TYPE_TIMESTAMP) {
+        int64_t us;
+        if (csv && v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
+            return set_number(r, bb, col, v.ptr, v.len, is_int, vpos, err);
+        if (em_ts_parse(v.ptr, v.len, &us) != 0)
+            return em_errf(err, EM_EPARSE,
+                           "%s: invalid timestamp \"%.*s\" at byte %zu (expected ISO-8601 "
+                           "like 2024-05-01T12:00:00Z%s)",
+                           label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr,
+                           vpos, csv ? " or a number" : "");
+        em_batch_builder_set_i64(bb, col, us);
+        return 0;
+    }
+    if (!csv)
+        return bad_type(r, col, "string", pos, err);
+    if (t == EM_TYPE_BOOLEAN) {
+        if (v.len == 4 && strncasecmp(v.ptr, "true", 4) == 0)
+            em_batch_builder_set_bool(bb, col, true);
+        else if (v.len == 5 && strncasecmp(v.ptr, "false", 5) == 0)
+            em_batch_builder_set_bool(bb, col, false);
+        else
+            return em_errf(err, EM_EPARSE, "%s: expected BOOLEAN (true/false), got \"%.*s\" at byte %zu",
+                           label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr,
+                           vpos);
+        return 0;
+    }
+    if (v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
+        return set_number(r, bb, col, v.ptr, v.len, is_int, vpos, err);
+    return em_errf(err, EM_EPARSE, "%s: expected %s, got \"%.*s\" at byte %zu",
+                   label(r, col, lb, sizeof lb), em_type_name(t), (int)(v.len > 64 ? 64 : v.len),
+                   v.ptr, vpos);
+}
+
+size_t em__fmt_double(double v, char *out)
+{
+    static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
+    int len = 0;
+    if (isnan(v) || isinf(v))
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        len = snprintf(out, 32, fmts[i], v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return (size_t)len;
+}
+
+/* ---- JSON reader ---- */
+
+typedef struct jp {
+    const char *p;
+    size_t n, i;
+    em_errbuf *err;
+} jp;
+
+static int jerr(jp *s, const char *what)
+{
+    return em_errf(s->err, EM_EPARSE, "invalid JSON: %s at byte %zu", what, s->i);
+}
+
+static void skip_ws(jp *s)
+{
+    while (s->i < s->n && is_space(s->p[s->i]))
+        s->i++;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Decodes the string at s->i (on the opening quote) into out (if not NULL),
+ * validating escapes and UTF-8. Leaves s->i after the closing quote. */
+static int decode_string(jp *s, em_buf *out)
+{
+    int rc;
+    s->i++;
+    for (;;) {
+        size_t run = s->i;
+        while (s->i < s->n) {
+            unsigned char c = (unsigned char)s->p[s->i];
+            if (c == '"' || c == '\\' || c < 0x20)
+                break;
+            if (c >= 0x80) {
+                size_t k = em__utf8_seq((const unsigned char *)s->p + s->i, s->n - s->i);
+                if (!k)
+                    return jerr(s, "invalid UTF-8 in string");
+                s->i += k;
+            } else {
+                s->i++;
+            }
+        }
+        if (out && s->i > run && (rc = em_buf_append(out, s->p + run, s->i - run)) != 0)
+            return em_errf(s->err, rc, "string too long at byte %zu", run);
+        if (s->i >= s->n)
+            return jerr(s, "unterminated string");
+        char c = s->p[s->i];
+        if (c == '"') {
+            s->i++;
+            return 0;
+        }
+        if (c != '\\')
+            return jerr(s, "control character in string");
+        if (s->i + 1 >= s->n)
+            return jerr(s, "unterminated string");
+        char e = s->p[s->i + 1];
+        char lit;
+        unsigned cp;
+        char u8[4];
+        size_t ulen;
+        switch (e) {
+        case '"': lit = '"'; break;
+        case '\\': lit = '\\'; break;
+        case '/': lit = '/'; break;
+        case 'b': lit = '\b'; break;
+        case 'f': lit = '\f'; break;
+        case 'n': lit = '\n'; break;
+        case 'r': lit = '\r'; break;
+        case 't': lit = '\t'; break;
+        case 'u': lit = 0; break;
+        default: return jerr(s, "invalid escape");
+        }
+        if (e != 'u') {
+            if (out && (rc = em_buf_putc(out, lit)) != 0)
+                return em_errf(s->err, rc, "string too long at byte %zu", s->i);
+            s->i += 2;
+            continue;
+        }
+        if (s->i + 6 > s->n || hex4(s->p + s->i + 2, &cp) != 0)
+            return jerr(s, "invalid \\u escape");
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return jerr(s, "unpaired low surrogate in \\u escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned lo;
+            if (s->i + 12 > s->n || s->p[s->i + 6] != '\\' || s->p[s->i + 7] != 'u' ||
+                hex4(s->p + s->i + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                return jerr(s, "unpaired high surrogate in \\u escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            s->i += 6;
+        }
+        s->i += 6;
+        if (cp < 0x80) {
+            u8[0] = (char)cp;
+            ulen = 1;
+        } else if (cp < 0x800) {
+            u8[0] = (char)(0xC0 | (cp >> 6));
+            u8[1] = (char)(0x80 | (cp & 0x3F));
+            ulen = 2;
+        } else if (cp < 0x10000) {
+            u8[0] = (char)(0xE0 | (cp >> 12));
+            u8[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u8[2] = (char)(0x80 | (cp & 0x3F));
+            ulen = 3;
+        } else {
+            u8[0] = (char)(0xF0 | (cp >> 18));
+            u8[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u8[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u8[3] = (char)(0x80 | (cp & 0x3F));
+            ulen = 4;
+        }
+        if (out && (rc = em_buf_append(out, u8, ulen)) != 0)
+            return em_errf(s->err, rc, "string too long at byte %zu", s->i);
+    }
+}
+
+static int match_lit(jp *s, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (s->n - s->i < k || memcmp(s->p + s->i, lit, k) != 0)
+        return jerr(s, "unexpected character");
+    s->i += k;
+    return 0;
+}
+
+/* Skips (and validates) any value at s->i. */
+static int skip_value(jp *s, int depth)
+{
+    int rc, is_int;
+    if (depth > MAX_DEPTH)
+        return jerr(s, "nesting too deep");
+    skip_ws(s);
+    if (s->i >= s->n)
+        return jerr(s, "expected a value");
+    char c = s->p[s->i];
+    if (c == '"')
+        return decode_string(s, NULL);
+    if (c == 't')
+        return match_lit(s, "true");
+    if (c == 'f')
+        return match_lit(s, "false");
+    if (c == 'n')
+        return match_lit(s, "null");
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        s->i++;
+        skip_ws(s);
+        if (s->i < s->n && s->p[s->i] == close) {
+            s->i++;
+            return 0;
+        }
+        for (;;) {
+            if (c == '{') {
+                skip_ws(s);
+                if (s->i >= s->n || s->p[s->i] != '"')
+                    return jerr(s, "expected a key");
+                if ((rc = decode_string(s, NULL)) != 0)
+                    return rc;
+                skip_ws(s);
+                if (s->i >= s->n || s->p[s->i] != ':')
+                    return jerr(s, "expected ':'");
+                s->i++;
+            }
+            if ((rc = skip_value(s, depth + 1)) != 0)
+                return rc;
+            skip_ws(s);
+            if (s->i < s->n && s->p[s->i] == ',') {
+                s->i++;
+                continue;
+            }
+            if (s->i < s->n && s->p[s->i] == close) {
+                s->i++;
+                return 0;
+            }
+            return jerr(s, c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
+    if (!k)
+        return jerr(s, "unexpected character");
+    s->i += k;
+    return 0;
+}
+
+/* Parses the value at s->i into column col. */
+static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
+{
+    int rc, is_int;
+    size_t pos = s->i;
+    em_type t = r->schema->fields[col].type;
+    char c = s->i < s->n ? s->p[s->i] : 0;
+    if (c == '"') {
+        em_buf_reset(&r->scratch);
+        if ((rc = decode_string(s, &r->scratch)) != 0)
+            return rc;
+        return em__fmt_set_text(r, bb, col, r->scratch.ptr ? r->scratch.ptr : "",
+                                r->scratch.len, pos, s->err);
+    }
+    if (c == 'n') {
+        if ((rc = match_lit(s, "null")) != 0)
+            return rc;
+        return em_batch_builder_set_null(bb, col);
+    }
+    if (c == 't' || c == 'f') {
+        int v = c == 't';
+        if ((rc = match_lit(s, v ? "true" : "false")) != 0)
+            return rc;
+        if (t == EM_TYPE_BOOLEAN) {
+            em_batch_builder_set_bool(bb, col, v);
+            return 0;
+        }
+        if (t == EM_TYPE_TEXT)
+            return em_batch_builder_set_text(bb, col, s->p + pos, s->i - pos);
+        return bad_type(r, col, "boolean", pos, s->err);
+    }
+    if (c == '{' || c == '[') {
+        if ((rc = skip_value(s, 1)) != 0)
+            return rc;
+        return bad_type(r, col, c == '{' ? "object" : "array", pos, s->err);
+    }
+    size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
+    if (!k)
+        return jerr(s, c ? "unexpected character" : "expected a value");
+    s->i += k;
+    return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
+}
+
+static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
+{
+    jp s = {p, n, 0, err};
+    int rc;
+    skip_ws(&s);
+    if (s.i >= n || p[s.i] != '{')
+        return jerr(&s, "expected '{' (each line must be one JSON object)");
+    s.i++;
+    skip_ws(&s);
+    if (s.i < n && p[s.i] == '}') {
+        s.i++;
+    } else {
+        for (;;) {
+            skip_ws(&s);
+            if (s.i >= n || p[s.i] != '"')
+                return jerr(&s, "expected a key");
+            em_buf_reset(&r->scratch);
+            if ((rc = decode_string(&s, &r->scratch)) != 0)
+                return rc;
+            int col = em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "",
+                                     r->scratch.len);
+            skip_ws(&s);
+            if (s.i >= n || p[s.i] != ':')
+                return jerr(&s, "expected ':'");
+            s.i++;
+            skip_ws(&s);
+            /* unknown key, or a repeat (first value wins): skip the value */
+            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1)
+                rc = skip_value(&s, 1);
+            else
+                rc = parse_value(r, &s, bb, (uint32_t)col);
+            if (rc)
+                return rc;
+            skip_ws(&s);
+            if (s.i < n && p[s.i] == ',') {
+                s.i++;
+                continue;
+            }
+            if (s.i < n && p[s.i] == '}') {
+                s.i++;
+                break;
+            }
+            return jerr(&s, "expected ',' or '}'");
+        }
+    }
+    skip_ws(&s);
+    if (s.i < n)
+        return jerr(&s, "trailing characters after the object");
+    return 0;
+}
+
+int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
+{
+    size_t i = 0;
+    int rc;
+    em_errbuf_clear(err);
+    while (i < n && is_space(p[i]))
+        i++;
+    if (i == n)
+        return EM_EOF;
+    if (em_batch_builder_full(bb))
+        return em_errf(err, EM_ELIMIT, "batch is full (%u rows)", bb->cap);
+    if (r->kind == EM__FMT_CSV)
+        rc = em__csv_parse(r, p, n, bb, err);
+    else
+        rc = json_parse(r, p, n, bb, err);
+    if (rc == 0)
+        rc = em_batch_builder_end_row(bb);
+    if (rc && rc != EM_EOF) {
+        if (err && !err->msg[0])
+            em_errf(err, rc, "%s", em_strerror(rc));
+        em_batch_builder_abort_row(bb);
+    }
+    return rc;
+}
+
+/* ---- JSON writer ---- */
+
+static int put_json_string(em_buf *out, const char *s, size_t n)
+{
+    int rc = em_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char ubuf[8];
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
+        else if (c < 0x20) {
+            snprintf(ubuf, sizeof ubuf, "\\u%04x", c);
+            esc = ubuf;
+        }
+        if (!esc)
+            continue;
+        if (i > run)
+            rc = em_buf_append(out, s + run, i - run);
+        if (!rc)
+            rc = em_buf_puts(out, esc);
+        run = i + 1;
+    }
+    if (!rc && n > run)
+        rc = em_buf_append(out, s + run, n - run);
+    if (!rc)
+        rc = em_buf_putc(out, '"');
+    return rc;
+}
+
+static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
+{
+    char tmp[40];
+    size_t len;
+    if (em_column_is_null(c, row))
+        return em_buf_puts(out, "null");
+    switch (c->type) {
+    case EM_TYPE_BOOLEAN:
+        return em_buf_puts(out, c->v.b[row] ? "true" : "false");
+    case EM_TYPE_BIGINT:
+    case EM_TYPE_INTERVAL:
+        return em_buf_printf(out, "%lld", (long long)c->v.i64[row]);
+    case EM_TYPE_DOUBLE:
+        len = em__fmt_double(c->v.f64[row], tmp);
+        return len ? em_buf_append(out, tmp, len) : em_buf_puts(out, "null");
+    case EM_TYPE_TIMESTAMP:
+        len = em_ts_format(c->v.i64[row], tmp);
+        return put_json_string(out, tmp, len);
+    case EM_TYPE_TEXT: {
+        em_slice t = em_column_text(c, row);
+        return put_json_string(out, t.ptr, t.len);
+    }
+    default:
+        return em_buf_puts(out, "null");
+    }
+}
+
+int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
+{
+    int rc = 0;
+    if (w->kind == EM__FMT_CSV)
+        return em__csv_write(w, b, out);
+    uint32_t n = em_batch_count(b);
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t row = em_batch_row(b, i);
+        rc = em_buf_putc(out, '{');
+        for (uint32_t k = 0; k < w->schema->nfields && !rc; k++) {
+            const char *name = w->schema->fields[k].name;
+            if (k)
+                rc = em_buf_putc(out, ',');
+            if (!rc)
+                rc = put_json_string(out, name, strlen(name));
+            if (!rc)
+                rc = em_buf_putc(out, ':');
+            if (!rc)
+                rc = put_json_value(out, &b->cols[k], row);
+        }
+        if (!rc)
+            rc = em_buf_puts(out, "}\n");
+    }
+    return rc;
+}

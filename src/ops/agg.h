@@ -1,0 +1,97 @@
+/*
+ * ops/agg.h - hash aggregation, running or over TUMBLE/HOP windows.
+ *
+ * The operator takes column indexes of its input schema (a planner projects
+ * key, time and argument expressions beforehand). Group keys are interned
+ * once per operator (key id); each open window (a pane for HOP) holds a
+ * compact table key id -> slot with the aggregate states in a flat array.
+ * agg_funcs.c implements the aggregate states; aggregate.c the operator.
+ */
+#ifndef EMBER_OPS_AGG_H
+#define EMBER_OPS_AGG_H
+
+#include "ops/op.h"
+
+typedef enum {
+    EM_AGG_COUNT_STAR, EM_AGG_COUNT, EM_AGG_SUM, EM_AGG_AVG, EM_AGG_MIN, EM_AGG_MAX,
+    EM_AGG_STDDEV_SAMP, EM_AGG_STDDEV_POP, EM_AGG_VAR_SAMP, EM_AGG_VAR_POP, EM_AGG_FIRST,
+    EM_AGG_LAST, EM_AGG_COUNT_DISTINCT
+} em_agg_kind;
+
+typedef struct {
+    em_agg_kind kind;
+    int arg;          /* input column index, -1 for count(*) */
+    const char *name; /* output column name */
+} em_agg_spec;
+
+typedef enum { EM_WIN_NONE, EM_WIN_TUMBLE, EM_WIN_HOP, EM_WIN_SESSION } em_win_kind;
+
+typedef struct {
+    em_win_kind kind;
+    int time_col; /* TIMESTAMP column index, or -1 = processing time (cx->logical_time) */
+    int64_t size_us, slide_us, gap_us;
+} em_window_spec;
+
+/* Creates an aggregate operator. Output schema: group key columns (named as
+ * in input), then window_start, window_end (TIMESTAMP) when windowed, then
+ * one column per aggregate. HOP needs size a multiple of slide. Arrays are
+ * copied; in is borrowed for the call. Returns 0, EM_EINVAL (message in
+ * err), or EM_ENOMEM. */
+int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32_t nkeys,
+                        const int *key_cols, uint32_t naggs, const em_agg_spec *aggs,
+                        const em_window_spec *win, em_errbuf *err);
+
+/* ---- aggregate states (agg_funcs.c), internal to ember_ops ---- */
+
+/* One aggregate's state: 32 bytes, zero = empty. n counts non-NULL inputs. */
+typedef struct em__agg_state {
+    int64_t n;
+    union { int64_t i; double d; void *p; } a; /* sum / mean / min,max,first,last value */
+    union { int64_t i; double d; } b;          /* m2 / first,last event time */
+    uint64_t c;                                /* first,last arrival sequence */
+} em__agg_state;
+
+/* Output type of kind applied to a column of type in (EM_TYPE_NULL if the
+ * combination is invalid). */
+__attribute__((visibility("hidden"))) em_type em__agg_out_type(em_agg_kind k, em_type in);
+/* Adds row `row` of c (NULL: count(*)); ts/seq order first/last.
+ * Returns 0 or EM_ENOMEM. */
+__attribute__((visibility("hidden"))) int em__agg_update(em_agg_kind k, em__agg_state *s,
+                                                         const em_column *c, uint32_t row,
+                                                         int64_t ts, uint64_t seq);
+/* Merges src into dst (Chan's formula for the moments). 0 or EM_ENOMEM. */
+__attribute__((visibility("hidden"))) int em__agg_merge(em_agg_kind k, em_type t,
+                                                        em__agg_state *dst,
+                                                        const em__agg_state *src);
+/* Writes the result into column col of the builder's current row. */
+__attribute__((visibility("hidden"))) int em__agg_result(em_agg_kind k, em_type t,
+                                                         const em__agg_state *s,
+                                                         em_batch_builder *bb, uint32_t col);
+/* Frees owned memory (TEXT copies, distinct sets); leaves s zeroed. */
+__attribute__((visibility("hidden"))) void em__agg_free(em_agg_kind k, em_type t,
+                                                       em__agg_state *s);
+/* Bytes of heap memory owned by s beyond the state itself. */
+__attribute__((visibility("hidden"))) size_t em__agg_heap_bytes(em_agg_kind k, em_type t,
+                                                               const em__agg_state *s);
+
+/* ---- SESSION windows (window.c), internal to ember_ops ---- */
+
+typedef struct em__sessions em__sessions;
+typedef int (*em__session_emit_fn)(void *ud, uint32_t key, int64_t start, int64_t end,
+                                   const em__agg_state *st);
+
+/* kinds/types are borrowed and must outlive the set. NULL on OOM. */
+__attribute__((visibility("hidden"))) em__sessions *
+em__sessions_create(uint32_t naggs, const em_agg_kind *kinds, const em_type *types, int64_t gap);
+__attribute__((visibility("hidden"))) void em__sessions_destroy(em__sessions *s);
+/* States (naggs) of the session of key containing ts, created or merged as
+ * needed; valid until the next call. NULL on OOM. */
+__attribute__((visibility("hidden"))) em__agg_state *em__sessions_find(em__sessions *s,
+                                                                     uint32_t key, int64_t ts);
+/* Emits (through fn) and frees every session with last + gap <= wm. */
+__attribute__((visibility("hidden"))) int em__sessions_close(em__sessions *s, int64_t wm,
+                                                            em__session_emit_fn fn, void *ud);
+__attribute__((visibility("hidden"))) void em__sessions_stats(const em__sessions *s,
+                                                             uint64_t *keys, uint64_t *bytes);
+
+#endif
