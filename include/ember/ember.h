@@ -71,6 +71,22 @@ EM_API int em_engine_run(em_engine *e);
  * Async-signal-safe. */
 EM_API void em_engine_request_stop(em_engine *e);
 
+/* Statistics of one completed micro-batch (Spark's streaming tab). */
+typedef struct em_batch_info {
+    int64_t id;
+    int64_t logical_time_us;     /* the batch's processing time */
+    uint64_t input_records;      /* records taken from all sources */
+    int64_t scheduling_delay_us; /* how late the batch started */
+    int64_t processing_us;       /* time to run the graph and the sinks */
+    int64_t total_delay_us;      /* scheduling delay + processing */
+    int status;                  /* 0, or the EM_E* code it failed with */
+} em_batch_info;
+
+/* Copies up to max of the most recent micro-batches' statistics into out,
+ * newest first; returns how many were copied. The engine keeps the last
+ * 1024. Call from the thread that runs the engine, or after it returned. */
+EM_API size_t em_engine_batches(const em_engine *e, em_batch_info *out, size_t max);
+
 /* ---- expressions (owned by the engine) ---- */
 
 EM_API em_expr *em_col(em_engine *e, const char *name);

@@ -98,15 +98,7 @@ struct em_stream {
     int key_col;               /* tables: primary key column */
 };
 
-typedef struct em_batch_stat {
-    int64_t id;
-    int64_t logical_time_us;
-    uint64_t input_records;
-    int64_t scheduling_delay_us; /* start - scheduled start */
-    int64_t processing_us;
-    int64_t total_delay_us;
-    int status;                  /* 0 ok, else EM_E* */
-} em_batch_stat;
+typedef em_batch_info em_batch_stat;
 
 #define EM_STATS_KEEP 1024
 

@@ -480,3 +480,13 @@ done:
     e->running = false;
     return rc;
 }
+
+size_t em_engine_batches(const em_engine *e, em_batch_info *out, size_t max)
+{
+    size_t n = e->nstats < EM_STATS_KEEP ? (size_t)e->nstats : EM_STATS_KEEP;
+    if (n > max)
+        n = max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = e->stats[(e->nstats - 1 - i) % EM_STATS_KEEP];
+    return n;
+}

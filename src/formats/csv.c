@@ -22,7 +22,7 @@
 typedef struct csv_field {
     size_t start, end; /* raw span in the line, quotes excluded */
     int quoted;
-    int has_escape;    /* contains "" that needs unescaping */
+    int has_escape; /* contains "" that needs unescaping */
 } csv_field;
 
 /* Scans the field starting at *i; leaves *i on the ',' or at n. */
@@ -71,14 +71,11 @@ static int is_header(const em_schema *s, const char *p, size_t n)
     uint32_t k = 0;
     csv_field f;
     for (;;) {
-        if (k >= s->nfields || scan_field(p, n, &i, &f, NULL) != 0 || f.has_escape)
-            return 0;
+        if (k >= s->nfields || scan_field(p, n, &i, &f, NULL) != 0 || f.has_escape) return 0;
         em_slice v = em_slice_trim(em_slice_of(p + f.start, f.end - f.start));
-        if (!em_slice_eq_cstr_ci(v, s->fields[k].name))
-            return 0;
+        if (!em_slice_eq_cstr_ci(v, s->fields[k].name)) return 0;
         k++;
-        if (i >= n)
-            break;
+        if (i >= n) break;
         i++;
     }
     return k == s->nfields;
@@ -90,14 +87,11 @@ int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, e
     uint32_t col = 0;
     csv_field f;
     int rc;
-    if (n && p[n - 1] == '\r')
-        n--;
-    if (is_header(r->schema, p, n))
-        return EM_EOF;
+    if (n && p[n - 1] == '\r') n--;
+    if (is_header(r->schema, p, n)) return EM_EOF;
     for (;;) {
         size_t pos = i;
-        if ((rc = scan_field(p, n, &i, &f, err)) != 0)
-            return rc;
+        if ((rc = scan_field(p, n, &i, &f, err)) != 0) return rc;
         if (col >= r->schema->nfields)
             return em_errf(err, EM_EPARSE,
                            "invalid CSV: more fields than the %u columns of the schema at byte %zu",
@@ -107,10 +101,8 @@ int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, e
         if (f.has_escape) {
             em_buf_reset(&r->scratch);
             for (size_t k = f.start; k < f.end; k++) {
-                if ((rc = em_buf_putc(&r->scratch, p[k])) != 0)
-                    return rc;
-                if (p[k] == '"')
-                    k++; /* "" -> " */
+                if ((rc = em_buf_putc(&r->scratch, p[k])) != 0) return rc;
+                if (p[k] == '"') k++; /* "" -> " */
             }
             v = r->scratch.ptr;
             vlen = r->scratch.len;
@@ -121,18 +113,15 @@ int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, e
             for (size_t k = 0; k < vlen;) {
                 size_t q = em__utf8_seq((const unsigned char *)v + k, vlen - k);
                 if (!q)
-                    return em_errf(err, EM_EPARSE,
-                                   "column %u (\"%s\"): invalid UTF-8 at byte %zu", col + 1,
-                                   r->schema->fields[col].name, f.start + k);
+                    return em_errf(err, EM_EPARSE, "column %u (\"%s\"): invalid UTF-8 at byte %zu",
+                                   col + 1, r->schema->fields[col].name, f.start + k);
                 k += q;
             }
             rc = em__fmt_set_text(r, bb, col, v, vlen, f.start, err);
         }
-        if (rc)
-            return rc;
+        if (rc) return rc;
         col++;
-        if (i >= n)
-            break;
+        if (i >= n) break;
         i++; /* the ',' */
     }
     return 0;
@@ -143,23 +132,18 @@ int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, e
 static int put_field(em_buf *out, const char *s, size_t n)
 {
     int rc;
-    if (n && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
-        !memchr(s, '\r', n))
+    if (n && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))
         return em_buf_append(out, s, n);
     rc = em_buf_putc(out, '"');
     size_t run = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (s[i] != '"')
-            continue;
+        if (s[i] != '"') continue;
         rc = em_buf_append(out, s + run, i + 1 - run); /* through the quote */
-        if (!rc)
-            rc = em_buf_putc(out, '"');
+        if (!rc) rc = em_buf_putc(out, '"');
         run = i + 1;
     }
-    if (!rc && n > run)
-        rc = em_buf_append(out, s + run, n - run);
-    if (!rc)
-        rc = em_buf_putc(out, '"');
+    if (!rc && n > run) rc = em_buf_append(out, s + run, n - run);
+    if (!rc) rc = em_buf_putc(out, '"');
     return rc;
 }
 
@@ -167,8 +151,7 @@ static int put_value(em_buf *out, const em_column *c, uint32_t row)
 {
     char tmp[40];
     size_t len;
-    if (em_column_is_null(c, row))
-        return 0;
+    if (em_column_is_null(c, row)) return 0;
     switch (c->type) {
     case EM_TYPE_BOOLEAN:
         return em_buf_puts(out, c->v.b[row] ? "true" : "false");
@@ -198,27 +181,20 @@ int em__csv_write(em_writer *w, const em_batch *b, em_buf *out)
     if (!w->wrote_header && n > 0) {
         for (uint32_t k = 0; k < nf && !rc; k++) {
             const char *name = w->schema->fields[k].name;
-            if (k)
-                rc = em_buf_putc(out, ',');
-            if (!rc)
-                rc = put_field(out, name, strlen(name));
+            if (k) rc = em_buf_putc(out, ',');
+            if (!rc) rc = put_field(out, name, strlen(name));
         }
-        if (!rc)
-            rc = em_buf_putc(out, '\n');
-        if (rc)
-            return rc;
+        if (!rc) rc = em_buf_putc(out, '\n');
+        if (rc) return rc;
         w->wrote_header = 1;
     }
     for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t row = em_batch_row(b, i);
         for (uint32_t k = 0; k < nf && !rc; k++) {
-            if (k)
-                rc = em_buf_putc(out, ',');
-            if (!rc)
-                rc = put_value(out, &b->cols[k], row);
+            if (k) rc = em_buf_putc(out, ',');
+            if (!rc) rc = put_value(out, &b->cols[k], row);
         }
-        if (!rc)
-            rc = em_buf_putc(out, '\n');
+        if (!rc) rc = em_buf_putc(out, '\n');
     }
     return rc;
 }

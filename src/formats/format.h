@@ -56,8 +56,7 @@ typedef struct em_writer em_writer; /* opaque */
  * must outlive the writer; it names the JSON keys and the CSV header.
  * Returns 0 and *out (free with em_writer_destroy), EM_EINVAL for an unknown
  * format (message in err), or EM_ENOMEM. */
-int em_writer_create(em_writer **out, const char *format, const em_schema *schema,
-                     em_errbuf *err);
+int em_writer_create(em_writer **out, const char *format, const em_schema *schema, em_errbuf *err);
 
 /* Appends the selected rows of b, one line each ending in '\n', to out. The
  * CSV writer writes a header line before its first row ever. JSON: one
@@ -78,8 +77,8 @@ typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
-    int64_t ts_mul;  /* microseconds per numeric timestamp unit */
-    em_buf scratch;  /* decoded strings / unquoted fields */
+    int64_t ts_mul; /* microseconds per numeric timestamp unit */
+    em_buf scratch; /* decoded strings / unquoted fields */
 };
 
 struct em_writer {

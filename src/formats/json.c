@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #define SCRATCH_MAX ((size_t)1 << 26)
-#define MAX_DEPTH 64
+#define MAX_DEPTH   64
 
 /* ---- handles ---- */
 
@@ -47,8 +47,7 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
         return em_errf(err, EM_EINVAL, "unknown timestamp_unit \"%s\" (use 's', 'ms' or 'us')",
                        ts_unit);
     r = em_calloc(1, sizeof *r);
-    if (!r)
-        return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
+    if (!r) return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
     r->kind = kind;
     r->schema = schema;
     r->ts_mul = mul;
@@ -59,14 +58,12 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
 
 void em_reader_destroy(em_reader *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     em_buf_release(&r->scratch);
     em_free(r);
 }
 
-int em_writer_create(em_writer **out, const char *format, const em_schema *schema,
-                     em_errbuf *err)
+int em_writer_create(em_writer **out, const char *format, const em_schema *schema, em_errbuf *err)
 {
     *out = NULL;
     em__fmt_kind kind;
@@ -78,8 +75,7 @@ int em_writer_create(em_writer **out, const char *format, const em_schema *schem
         return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
                        format ? format : "(null)");
     em_writer *w = em_calloc(1, sizeof *w);
-    if (!w)
-        return em_errf(err, EM_ENOMEM, "out of memory creating %s writer", format);
+    if (!w) return em_errf(err, EM_ENOMEM, "out of memory creating %s writer", format);
     w->kind = kind;
     w->schema = schema;
     *out = w;
@@ -96,26 +92,19 @@ void em_writer_destroy(em_writer *w)
 size_t em__utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
     if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && s[1] > 0x9F)
-            return 0; /* surrogate */
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
+        if (c == 0xED && s[1] > 0x9F) return 0; /* surrogate */
         return 3;
     }
     if (c >= 0xF0 && c <= 0xF4) {
         if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
             return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && s[1] > 0x8F)
-            return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;
+        if (c == 0xF4 && s[1] > 0x8F) return 0;
         return 4;
     }
     return 0;
@@ -145,10 +134,8 @@ static size_t scan_number(const char *p, size_t n, int *is_int)
 {
     size_t i = 0;
     *is_int = 1;
-    if (i < n && p[i] == '-')
-        i++;
-    if (i >= n || p[i] < '0' || p[i] > '9')
-        return 0;
+    if (i < n && p[i] == '-') i++;
+    if (i >= n || p[i] < '0' || p[i] > '9') return 0;
     if (p[i] == '0')
         i++;
     else
@@ -157,18 +144,15 @@ static size_t scan_number(const char *p, size_t n, int *is_int)
     if (i < n && p[i] == '.') {
         *is_int = 0;
         i++;
-        if (i >= n || p[i] < '0' || p[i] > '9')
-            return 0;
+        if (i >= n || p[i] < '0' || p[i] > '9') return 0;
         while (i < n && p[i] >= '0' && p[i] <= '9')
             i++;
     }
     if (i < n && (p[i] == 'e' || p[i] == 'E')) {
         *is_int = 0;
         i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (i >= n || p[i] < '0' || p[i] > '9')
-            return 0;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (i >= n || p[i] < '0' || p[i] > '9') return 0;
         while (i < n && p[i] >= '0' && p[i] <= '9')
             i++;
     }
@@ -188,31 +172,28 @@ static int parse_i64(const char *p, size_t n, int64_t *out)
     lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < n; i++) {
         unsigned d = (unsigned)(p[i] - '0');
-        if (v > (lim - d) / 10)
-            return -1;
+        if (v > (lim - d) / 10) return -1;
         v = v * 10 + d;
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
 
-/* strtod on a NUL-terminated copy of a validated number token. */
-static double to_double(const char *p, size_t n)
+/* strtod on a NUL-terminated copy of a validated number token (tokens of
+ * 64+ bytes are rare and copied to the heap). Returns 0 or EM_ENOMEM. */
+static int to_double(const char *p, size_t n, double *out)
 {
     char small[64];
     char *tmp = small;
-    double v;
     if (n >= sizeof small) {
         tmp = em_malloc(n + 1);
-        if (!tmp)
-            return NAN;
+        if (!tmp) return EM_ENOMEM;
     }
     memcpy(tmp, p, n);
     tmp[n] = 0;
-    v = strtod(tmp, NULL);
-    if (tmp != small)
-        em_free(tmp);
-    return v;
+    *out = strtod(tmp, NULL);
+    if (tmp != small) em_free(tmp);
+    return 0;
 }
 
 /* Stores a number token (already validated by scan_number) into col. */
@@ -230,7 +211,7 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
                 return em_errf(err, EM_EPARSE, "%s: BIGINT out of range at byte %zu",
                                label(r, col, lb, sizeof lb), pos);
         } else {
-            dv = to_double(p, n);
+            if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
             if (dv != floor(dv) || !(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0))
                 return bad_type(r, col, "non-integral number", pos, err);
             iv = (int64_t)dv;
@@ -238,7 +219,8 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
         em_batch_builder_set_i64(bb, col, iv);
         return 0;
     case EM_TYPE_DOUBLE:
-        em_batch_builder_set_f64(bb, col, to_double(p, n));
+        if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
+        em_batch_builder_set_f64(bb, col, dv);
         return 0;
     case EM_TYPE_TEXT:
         return em_batch_builder_set_text(bb, col, p, n);
@@ -247,7 +229,8 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
             em_batch_builder_set_i64(bb, col, iv);
             return 0;
         }
-        dv = to_double(p, n) * (double)r->ts_mul;
+        if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
+        dv *= (double)r->ts_mul;
         if (!(dv >= -9.2e18 && dv <= 9.2e18))
             return em_errf(err, EM_EPARSE, "%s: TIMESTAMP out of range at byte %zu",
                            label(r, col, lb, sizeof lb), pos);
@@ -270,8 +253,7 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
     em_type t = r->schema->fields[col].type;
     int csv = r->kind == EM__FMT_CSV;
     int is_int;
-    if (t == EM_TYPE_TEXT)
-        return em_batch_builder_set_text(bb, col, s, n);
+    if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s, n);
     /* CSV fields are text for every type: trim blanks around the value */
     em_slice v = csv ? em_slice_trim(em_slice_of(s, n)) : em_slice_of(s, n);
     size_t vpos = pos + (size_t)(v.ptr - s);
@@ -288,17 +270,16 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
         em_batch_builder_set_i64(bb, col, us);
         return 0;
     }
-    if (!csv)
-        return bad_type(r, col, "string", pos, err);
+    if (!csv) return bad_type(r, col, "string", pos, err);
     if (t == EM_TYPE_BOOLEAN) {
         if (v.len == 4 && strncasecmp(v.ptr, "true", 4) == 0)
             em_batch_builder_set_bool(bb, col, true);
         else if (v.len == 5 && strncasecmp(v.ptr, "false", 5) == 0)
             em_batch_builder_set_bool(bb, col, false);
         else
-            return em_errf(err, EM_EPARSE, "%s: expected BOOLEAN (true/false), got \"%.*s\" at byte %zu",
-                           label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr,
-                           vpos);
+            return em_errf(
+                err, EM_EPARSE, "%s: expected BOOLEAN (true/false), got \"%.*s\" at byte %zu",
+                label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr, vpos);
         return 0;
     }
     if (v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
@@ -312,12 +293,10 @@ size_t em__fmt_double(double v, char *out)
 {
     static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
     int len = 0;
-    if (isnan(v) || isinf(v))
-        return 0;
+    if (isnan(v) || isinf(v)) return 0;
     for (int i = 0; i < 3; i++) {
         len = snprintf(out, 32, fmts[i], v);
-        if (strtod(out, NULL) == v)
-            break;
+        if (strtod(out, NULL) == v) break;
     }
     return (size_t)len;
 }
@@ -370,12 +349,10 @@ static int decode_string(jp *s, em_buf *out)
         size_t run = s->i;
         while (s->i < s->n) {
             unsigned char c = (unsigned char)s->p[s->i];
-            if (c == '"' || c == '\\' || c < 0x20)
-                break;
+            if (c == '"' || c == '\\' || c < 0x20) break;
             if (c >= 0x80) {
                 size_t k = em__utf8_seq((const unsigned char *)s->p + s->i, s->n - s->i);
-                if (!k)
-                    return jerr(s, "invalid UTF-8 in string");
+                if (!k) return jerr(s, "invalid UTF-8 in string");
                 s->i += k;
             } else {
                 s->i++;
@@ -383,33 +360,49 @@ static int decode_string(jp *s, em_buf *out)
         }
         if (out && s->i > run && (rc = em_buf_append(out, s->p + run, s->i - run)) != 0)
             return em_errf(s->err, rc, "string too long at byte %zu", run);
-        if (s->i >= s->n)
-            return jerr(s, "unterminated string");
+        if (s->i >= s->n) return jerr(s, "unterminated string");
         char c = s->p[s->i];
         if (c == '"') {
             s->i++;
             return 0;
         }
-        if (c != '\\')
-            return jerr(s, "control character in string");
-        if (s->i + 1 >= s->n)
-            return jerr(s, "unterminated string");
+        if (c != '\\') return jerr(s, "control character in string");
+        if (s->i + 1 >= s->n) return jerr(s, "unterminated string");
         char e = s->p[s->i + 1];
         char lit;
         unsigned cp;
         char u8[4];
         size_t ulen;
         switch (e) {
-        case '"': lit = '"'; break;
-        case '\\': lit = '\\'; break;
-        case '/': lit = '/'; break;
-        case 'b': lit = '\b'; break;
-        case 'f': lit = '\f'; break;
-        case 'n': lit = '\n'; break;
-        case 'r': lit = '\r'; break;
-        case 't': lit = '\t'; break;
-        case 'u': lit = 0; break;
-        default: return jerr(s, "invalid escape");
+        case '"':
+            lit = '"';
+            break;
+        case '\\':
+            lit = '\\';
+            break;
+        case '/':
+            lit = '/';
+            break;
+        case 'b':
+            lit = '\b';
+            break;
+        case 'f':
+            lit = '\f';
+            break;
+        case 'n':
+            lit = '\n';
+            break;
+        case 'r':
+            lit = '\r';
+            break;
+        case 't':
+            lit = '\t';
+            break;
+        case 'u':
+            lit = 0;
+            break;
+        default:
+            return jerr(s, "invalid escape");
         }
         if (e != 'u') {
             if (out && (rc = em_buf_putc(out, lit)) != 0)
@@ -419,8 +412,7 @@ static int decode_string(jp *s, em_buf *out)
         }
         if (s->i + 6 > s->n || hex4(s->p + s->i + 2, &cp) != 0)
             return jerr(s, "invalid \\u escape");
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return jerr(s, "unpaired low surrogate in \\u escape");
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return jerr(s, "unpaired low surrogate in \\u escape");
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             unsigned lo;
             if (s->i + 12 > s->n || s->p[s->i + 6] != '\\' || s->p[s->i + 7] != 'u' ||
@@ -457,8 +449,7 @@ static int decode_string(jp *s, em_buf *out)
 static int match_lit(jp *s, const char *lit)
 {
     size_t k = strlen(lit);
-    if (s->n - s->i < k || memcmp(s->p + s->i, lit, k) != 0)
-        return jerr(s, "unexpected character");
+    if (s->n - s->i < k || memcmp(s->p + s->i, lit, k) != 0) return jerr(s, "unexpected character");
     s->i += k;
     return 0;
 }
@@ -467,20 +458,14 @@ static int match_lit(jp *s, const char *lit)
 static int skip_value(jp *s, int depth)
 {
     int rc, is_int;
-    if (depth > MAX_DEPTH)
-        return jerr(s, "nesting too deep");
+    if (depth > MAX_DEPTH) return jerr(s, "nesting too deep");
     skip_ws(s);
-    if (s->i >= s->n)
-        return jerr(s, "expected a value");
+    if (s->i >= s->n) return jerr(s, "expected a value");
     char c = s->p[s->i];
-    if (c == '"')
-        return decode_string(s, NULL);
-    if (c == 't')
-        return match_lit(s, "true");
-    if (c == 'f')
-        return match_lit(s, "false");
-    if (c == 'n')
-        return match_lit(s, "null");
+    if (c == '"') return decode_string(s, NULL);
+    if (c == 't') return match_lit(s, "true");
+    if (c == 'f') return match_lit(s, "false");
+    if (c == 'n') return match_lit(s, "null");
     if (c == '{' || c == '[') {
         char close = c == '{' ? '}' : ']';
         s->i++;
@@ -492,17 +477,13 @@ static int skip_value(jp *s, int depth)
         for (;;) {
             if (c == '{') {
                 skip_ws(s);
-                if (s->i >= s->n || s->p[s->i] != '"')
-                    return jerr(s, "expected a key");
-                if ((rc = decode_string(s, NULL)) != 0)
-                    return rc;
+                if (s->i >= s->n || s->p[s->i] != '"') return jerr(s, "expected a key");
+                if ((rc = decode_string(s, NULL)) != 0) return rc;
                 skip_ws(s);
-                if (s->i >= s->n || s->p[s->i] != ':')
-                    return jerr(s, "expected ':'");
+                if (s->i >= s->n || s->p[s->i] != ':') return jerr(s, "expected ':'");
                 s->i++;
             }
-            if ((rc = skip_value(s, depth + 1)) != 0)
-                return rc;
+            if ((rc = skip_value(s, depth + 1)) != 0) return rc;
             skip_ws(s);
             if (s->i < s->n && s->p[s->i] == ',') {
                 s->i++;
@@ -516,8 +497,7 @@ static int skip_value(jp *s, int depth)
         }
     }
     size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
-    if (!k)
-        return jerr(s, "unexpected character");
+    if (!k) return jerr(s, "unexpected character");
     s->i += k;
     return 0;
 }
@@ -531,36 +511,30 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     char c = s->i < s->n ? s->p[s->i] : 0;
     if (c == '"') {
         em_buf_reset(&r->scratch);
-        if ((rc = decode_string(s, &r->scratch)) != 0)
-            return rc;
-        return em__fmt_set_text(r, bb, col, r->scratch.ptr ? r->scratch.ptr : "",
-                                r->scratch.len, pos, s->err);
+        if ((rc = decode_string(s, &r->scratch)) != 0) return rc;
+        return em__fmt_set_text(r, bb, col, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len,
+                                pos, s->err);
     }
     if (c == 'n') {
-        if ((rc = match_lit(s, "null")) != 0)
-            return rc;
+        if ((rc = match_lit(s, "null")) != 0) return rc;
         return em_batch_builder_set_null(bb, col);
     }
     if (c == 't' || c == 'f') {
         int v = c == 't';
-        if ((rc = match_lit(s, v ? "true" : "false")) != 0)
-            return rc;
+        if ((rc = match_lit(s, v ? "true" : "false")) != 0) return rc;
         if (t == EM_TYPE_BOOLEAN) {
             em_batch_builder_set_bool(bb, col, v);
             return 0;
         }
-        if (t == EM_TYPE_TEXT)
-            return em_batch_builder_set_text(bb, col, s->p + pos, s->i - pos);
+        if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + pos, s->i - pos);
         return bad_type(r, col, "boolean", pos, s->err);
     }
     if (c == '{' || c == '[') {
-        if ((rc = skip_value(s, 1)) != 0)
-            return rc;
+        if ((rc = skip_value(s, 1)) != 0) return rc;
         return bad_type(r, col, c == '{' ? "object" : "array", pos, s->err);
     }
     size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
-    if (!k)
-        return jerr(s, c ? "unexpected character" : "expected a value");
+    if (!k) return jerr(s, c ? "unexpected character" : "expected a value");
     s->i += k;
     return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
@@ -579,16 +553,13 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
     } else {
         for (;;) {
             skip_ws(&s);
-            if (s.i >= n || p[s.i] != '"')
-                return jerr(&s, "expected a key");
+            if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
             em_buf_reset(&r->scratch);
-            if ((rc = decode_string(&s, &r->scratch)) != 0)
-                return rc;
-            int col = em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "",
-                                     r->scratch.len);
+            if ((rc = decode_string(&s, &r->scratch)) != 0) return rc;
+            int col =
+                em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
             skip_ws(&s);
-            if (s.i >= n || p[s.i] != ':')
-                return jerr(&s, "expected ':'");
+            if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
             s.i++;
             skip_ws(&s);
             /* unknown key, or a repeat (first value wins): skip the value */
@@ -596,8 +567,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
                 rc = skip_value(&s, 1);
             else
                 rc = parse_value(r, &s, bb, (uint32_t)col);
-            if (rc)
-                return rc;
+            if (rc) return rc;
             skip_ws(&s);
             if (s.i < n && p[s.i] == ',') {
                 s.i++;
@@ -611,8 +581,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
         }
     }
     skip_ws(&s);
-    if (s.i < n)
-        return jerr(&s, "trailing characters after the object");
+    if (s.i < n) return jerr(&s, "trailing characters after the object");
     return 0;
 }
 
@@ -623,19 +592,16 @@ int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb,
     em_errbuf_clear(err);
     while (i < n && is_space(p[i]))
         i++;
-    if (i == n)
-        return EM_EOF;
+    if (i == n) return EM_EOF;
     if (em_batch_builder_full(bb))
         return em_errf(err, EM_ELIMIT, "batch is full (%u rows)", bb->cap);
     if (r->kind == EM__FMT_CSV)
         rc = em__csv_parse(r, p, n, bb, err);
     else
         rc = json_parse(r, p, n, bb, err);
-    if (rc == 0)
-        rc = em_batch_builder_end_row(bb);
+    if (rc == 0) rc = em_batch_builder_end_row(bb);
     if (rc && rc != EM_EOF) {
-        if (err && !err->msg[0])
-            em_errf(err, rc, "%s", em_strerror(rc));
+        if (err && !err->msg[0]) em_errf(err, rc, "%s", em_strerror(rc));
         em_batch_builder_abort_row(bb);
     }
     return rc;
@@ -669,18 +635,13 @@ static int put_json_string(em_buf *out, const char *s, size_t n)
             snprintf(ubuf, sizeof ubuf, "\\u%04x", c);
             esc = ubuf;
         }
-        if (!esc)
-            continue;
-        if (i > run)
-            rc = em_buf_append(out, s + run, i - run);
-        if (!rc)
-            rc = em_buf_puts(out, esc);
+        if (!esc) continue;
+        if (i > run) rc = em_buf_append(out, s + run, i - run);
+        if (!rc) rc = em_buf_puts(out, esc);
         run = i + 1;
     }
-    if (!rc && n > run)
-        rc = em_buf_append(out, s + run, n - run);
-    if (!rc)
-        rc = em_buf_putc(out, '"');
+    if (!rc && n > run) rc = em_buf_append(out, s + run, n - run);
+    if (!rc) rc = em_buf_putc(out, '"');
     return rc;
 }
 
@@ -688,8 +649,7 @@ static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
 {
     char tmp[40];
     size_t len;
-    if (em_column_is_null(c, row))
-        return em_buf_puts(out, "null");
+    if (em_column_is_null(c, row)) return em_buf_puts(out, "null");
     switch (c->type) {
     case EM_TYPE_BOOLEAN:
         return em_buf_puts(out, c->v.b[row] ? "true" : "false");
@@ -714,25 +674,19 @@ static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
 int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
 {
     int rc = 0;
-    if (w->kind == EM__FMT_CSV)
-        return em__csv_write(w, b, out);
+    if (w->kind == EM__FMT_CSV) return em__csv_write(w, b, out);
     uint32_t n = em_batch_count(b);
     for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t row = em_batch_row(b, i);
         rc = em_buf_putc(out, '{');
         for (uint32_t k = 0; k < w->schema->nfields && !rc; k++) {
             const char *name = w->schema->fields[k].name;
-            if (k)
-                rc = em_buf_putc(out, ',');
-            if (!rc)
-                rc = put_json_string(out, name, strlen(name));
-            if (!rc)
-                rc = em_buf_putc(out, ':');
-            if (!rc)
-                rc = put_json_value(out, &b->cols[k], row);
+            if (k) rc = em_buf_putc(out, ',');
+            if (!rc) rc = put_json_string(out, name, strlen(name));
+            if (!rc) rc = em_buf_putc(out, ':');
+            if (!rc) rc = put_json_value(out, &b->cols[k], row);
         }
-        if (!rc)
-            rc = em_buf_puts(out, "}\n");
+        if (!rc) rc = em_buf_puts(out, "}\n");
     }
     return rc;
 }

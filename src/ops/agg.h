@@ -59,6 +59,11 @@ __attribute__((visibility("hidden"))) em_type em__agg_out_type(em_agg_kind k, em
 __attribute__((visibility("hidden"))) int em__agg_update(em_agg_kind k, em__agg_state *s,
                                                          const em_column *c, uint32_t row,
                                                          int64_t ts, uint64_t seq);
+/* em__agg_update for n rows: row rows[i] updates base[i][j] (skipped when
+ * base[i] is NULL), with time ts[i] and sequence seq0 + i. */
+__attribute__((visibility("hidden"))) int
+em__agg_update_rows(em_agg_kind k, em__agg_state *const *base, uint32_t j, const em_column *c,
+                    const uint32_t *rows, uint32_t n, const int64_t *ts, uint64_t seq0);
 /* Merges src into dst (Chan's formula for the moments). 0 or EM_ENOMEM. */
 __attribute__((visibility("hidden"))) int em__agg_merge(em_agg_kind k, em_type t,
                                                         em__agg_state *dst,

@@ -441,3 +441,64 @@ size_t em__agg_heap_bytes(em_agg_kind k, em_type t, const em__agg_state *s)
         return 4 + blob_len(s->a.p);
     return 0;
 }
+
+int em__agg_update_rows(em_agg_kind k, em__agg_state *const *base, uint32_t j,
+                        const em_column *c, const uint32_t *rows, uint32_t n, const int64_t *ts,
+                        uint64_t seq0)
+{
+    /* tight loops for the common NULL-free numeric cases; rows with no
+     * state (base NULL: late or NULL time) are skipped */
+    int fast = k == EM_AGG_COUNT_STAR ||
+               (c && !c->validity && (c->type == EM_TYPE_DOUBLE || c->type == EM_TYPE_BIGINT));
+    if (fast) {
+        switch (k) {
+        case EM_AGG_COUNT_STAR:
+        case EM_AGG_COUNT:
+            for (uint32_t i = 0; i < n; i++)
+                if (base[i])
+                    base[i][j].n++;
+            return 0;
+        case EM_AGG_MIN:
+        case EM_AGG_MAX:
+            if (c->type != EM_TYPE_DOUBLE)
+                break;
+            for (uint32_t i = 0; i < n; i++) {
+                em__agg_state *s = base[i] ? &base[i][j] : NULL;
+                if (!s)
+                    continue;
+                double x = c->v.f64[rows[i]];
+                if (!s->n || (k == EM_AGG_MIN ? x < s->a.d : x > s->a.d)) {
+                    s->a.d = x;
+                    s->n = 1;
+                }
+            }
+            return 0;
+        case EM_AGG_AVG:
+        case EM_AGG_STDDEV_SAMP:
+        case EM_AGG_STDDEV_POP:
+        case EM_AGG_VAR_SAMP:
+        case EM_AGG_VAR_POP:
+            for (uint32_t i = 0; i < n; i++) {
+                em__agg_state *s = base[i] ? &base[i][j] : NULL;
+                if (!s)
+                    continue;
+                double x = val_f64(c, rows[i]);
+                s->n++;
+                double d = x - s->a.d;
+                s->a.d += d / (double)s->n;
+                s->b.d += d * (x - s->a.d);
+            }
+            return 0;
+        default:
+            break;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (!base[i])
+            continue;
+        int rc = em__agg_update(k, &base[i][j], c, rows[i], ts[i], seq0 + i);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -47,7 +47,7 @@ typedef struct agg_op {
 
     /* interned keys */
     uint32_t nk, kcap, ktab_cap;
-    uint32_t *ktab; /* key id + 1 */
+    uint64_t *ktab; /* hash high 32 bits << 32 | key id + 1; 0 = empty */
     uint64_t *khash;
     uint32_t *koff, *klen;
     char *kbuf;
@@ -63,7 +63,8 @@ typedef struct agg_op {
     /* per-batch scratch */
     uint32_t scap;
     pane **row_pane;
-    uint32_t *row_slot;
+    uint32_t *row_slot, *row_idx;
+    em__agg_state **row_st;
     int64_t *row_ts;
     char *ks;
     size_t ks_cap;
@@ -242,19 +243,21 @@ static long key_bytes(agg_op *g, const em_batch *in, uint32_t row)
 }
 
 /* Key id of the key in g->ks[0..n), interned if new; UINT32_MAX on OOM. */
+#define KEY_TAG UINT64_C(0xffffffff00000000)
+
 static uint32_t intern(agg_op *g, size_t n)
 {
     uint64_t h = em_hash_bytes(g->ks, n, EM_HASH_SEED);
     if ((g->nk + 1) * 4 > g->ktab_cap * 3) {
         uint32_t nc = g->ktab_cap ? g->ktab_cap * 2 : 64;
-        uint32_t *nt = em_calloc(nc, sizeof *nt);
+        uint64_t *nt = em_calloc(nc, sizeof *nt);
         if (!nt)
             return UINT32_MAX;
         for (uint32_t k = 0; k < g->nk; k++) {
             uint32_t j = (uint32_t)g->khash[k] & (nc - 1);
             while (nt[j])
                 j = (j + 1) & (nc - 1);
-            nt[j] = k + 1;
+            nt[j] = (g->khash[k] & KEY_TAG) | (k + 1);
         }
         em_free(g->ktab);
         g->ktab = nt;
@@ -262,8 +265,11 @@ static uint32_t intern(agg_op *g, size_t n)
     }
     uint32_t j = (uint32_t)h & (g->ktab_cap - 1);
     while (g->ktab[j]) {
-        uint32_t k = g->ktab[j] - 1;
-        if (g->khash[k] == h && g->klen[k] == n && memcmp(g->kbuf + g->koff[k], g->ks, n) == 0)
+        uint64_t e = g->ktab[j];
+        uint32_t k = (uint32_t)e - 1;
+        /* the tag avoids touching key bytes of other keys (cache misses) */
+        if ((e & KEY_TAG) == (h & KEY_TAG) && g->klen[k] == n &&
+            memcmp(g->kbuf + g->koff[k], g->ks, n) == 0)
             return k;
         j = (j + 1) & (g->ktab_cap - 1);
     }
@@ -297,7 +303,7 @@ static uint32_t intern(agg_op *g, size_t n)
     g->koff[k] = (uint32_t)g->kbuf_len;
     g->klen[k] = (uint32_t)n;
     g->kbuf_len += n;
-    g->ktab[j] = k + 1;
+    g->ktab[j] = (h & KEY_TAG) | (k + 1);
     return k;
 }
 
@@ -370,7 +376,7 @@ static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t 
 
 static void update_stats(agg_op *g)
 {
-    uint64_t keys = 0, bytes = (uint64_t)g->kcap * 20 + g->ktab_cap * 4 + g->kbuf_cap;
+    uint64_t keys = 0, bytes = (uint64_t)g->kcap * 20 + g->ktab_cap * 8 + g->kbuf_cap;
     if (g->sess)
         em__sessions_stats(g->sess, &keys, &bytes);
     for (uint32_t i = 0; i < g->npanes; i++) {
@@ -500,11 +506,15 @@ static int agg_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
         em_free(g->row_pane);
         em_free(g->row_slot);
         em_free(g->row_ts);
+        em_free(g->row_idx);
+        em_free(g->row_st);
+        g->row_idx = em_malloc((size_t)n * sizeof *g->row_idx);
+        g->row_st = em_malloc((size_t)n * sizeof *g->row_st);
         g->row_pane = em_malloc((size_t)n * sizeof *g->row_pane);
         g->row_slot = em_malloc((size_t)n * sizeof *g->row_slot);
         g->row_ts = em_malloc((size_t)n * sizeof *g->row_ts);
         g->scap = n;
-        if (!g->row_pane || !g->row_slot || !g->row_ts) {
+        if (!g->row_pane || !g->row_slot || !g->row_ts || !g->row_idx || !g->row_st) {
             g->scap = 0;
             return EM_ENOMEM;
         }
@@ -579,18 +589,18 @@ static int agg_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
             g->chg[g->nchg++] = s;
         }
     }
+    /* pass 2: states are stable now (no more slot growth this batch) */
+    for (uint32_t i = 0; i < n; i++) {
+        pane *p = g->row_pane[i];
+        g->row_idx[i] = em_batch_row(in, i);
+        g->row_st[i] = p ? &p->st[(size_t)g->row_slot[i] * g->naggs] : NULL;
+    }
     for (uint32_t j = 0; j < g->naggs; j++) {
-        em_agg_kind k = g->kinds[j];
         const em_column *c = g->args[j] >= 0 ? &in->cols[g->args[j]] : NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            pane *p = g->row_pane[i];
-            if (!p)
-                continue;
-            int rc = em__agg_update(k, &p->st[(size_t)g->row_slot[i] * g->naggs + j], c,
-                                    em_batch_row(in, i), g->row_ts[i], g->seq + i);
-            if (rc)
-                return rc;
-        }
+        int rc = em__agg_update_rows(g->kinds[j], g->row_st, j, c, g->row_idx, n, g->row_ts,
+                                     g->seq);
+        if (rc)
+            return rc;
     }
     g->seq += n;
     update_stats(g);
@@ -660,6 +670,8 @@ static void agg_destroy(em_op *op)
     em_free(g->row_pane);
     em_free(g->row_slot);
     em_free(g->row_ts);
+    em_free(g->row_idx);
+    em_free(g->row_st);
     em_free(g->ks);
     em_free(g->chg);
     em_op_release(op);

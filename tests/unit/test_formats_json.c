@@ -18,8 +18,8 @@
 static em_schema *test_schema(void)
 {
     static const char *const names[] = {"id", "pm25", "ok", "name", "ts"};
-    static const em_type types[] = {EM_TYPE_BIGINT, EM_TYPE_DOUBLE, EM_TYPE_BOOLEAN,
-                                    EM_TYPE_TEXT, EM_TYPE_TIMESTAMP};
+    static const em_type types[] = {EM_TYPE_BIGINT, EM_TYPE_DOUBLE, EM_TYPE_BOOLEAN, EM_TYPE_TEXT,
+                                    EM_TYPE_TIMESTAMP};
     return em_schema_create(5, names, types);
 }
 
@@ -257,9 +257,16 @@ TEST(json_timestamps_and_units)
 
 TEST(json_doubles_exact)
 {
-    static const char *const lits[] = {"0.1", "1e-300", "123456789.123", "2.2250738585072014e-308",
-                                       "1.7976931348623157e308", "-0.0", "3.141592653589793",
-                                       "9007199254740993", "0.30000000000000004", "5e-324"};
+    static const char *const lits[] = {"0.1",
+                                       "1e-300",
+                                       "123456789.123",
+                                       "2.2250738585072014e-308",
+                                       "1.7976931348623157e308",
+                                       "-0.0",
+                                       "3.141592653589793",
+                                       "9007199254740993",
+                                       "0.30000000000000004",
+                                       "5e-324"};
     fx f;
     fx_init(&f, NULL);
     for (uint32_t i = 0; i < sizeof lits / sizeof *lits; i++) {
@@ -269,6 +276,12 @@ TEST(json_doubles_exact)
         double want = strtod(lits[i], NULL);
         CHECK(memcmp(&col(&f, 1)->v.f64[i], &want, sizeof want) == 0);
     }
+    /* a token longer than the stack copy goes through the heap path */
+    const char *lng = "0.100000000000000000000000000000000000000000000000000000000000000000001";
+    char line[160];
+    snprintf(line, sizeof line, "{\"pm25\":%s}", lng);
+    CHECK_EQ_INT(parse(&f, line), 0);
+    CHECK(col(&f, 1)->v.f64[10] == strtod(lng, NULL));
     fx_release(&f);
 }
 
@@ -328,8 +341,13 @@ TEST(json_writer_output)
 
 TEST(json_double_roundtrip_through_writer)
 {
-    static const double vals[] = {0.1, 1e-300, 123456789.123, 1.0 / 3.0, 2.0 / 3.0 * 1e17,
-                                  -4.9406564584124654e-324, 1.7976931348623157e308};
+    static const double vals[] = {0.1,
+                                  1e-300,
+                                  123456789.123,
+                                  1.0 / 3.0,
+                                  2.0 / 3.0 * 1e17,
+                                  -4.9406564584124654e-324,
+                                  1.7976931348623157e308};
     for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
         char buf[32];
         size_t n = em__fmt_double(vals[i], buf);
@@ -372,6 +390,22 @@ TEST(json_builder_full)
     fx_release(&f);
 }
 
+TEST(json_out_of_memory)
+{
+    em_schema *s = test_schema();
+    em_reader *r = NULL;
+    em_writer *w = NULL;
+    em_errbuf err;
+    em_mem_fail_after(1);
+    CHECK_EQ_INT(em_reader_create(&r, "json", s, NULL, &err), EM_ENOMEM);
+    CHECK(r == NULL);
+    em_mem_fail_after(1);
+    CHECK_EQ_INT(em_writer_create(&w, "csv", s, &err), EM_ENOMEM);
+    CHECK(w == NULL);
+    em_mem_fail_after(0);
+    em_schema_destroy(s);
+}
+
 int main(void)
 {
     RUN(json_every_type);
@@ -384,5 +418,6 @@ int main(void)
     RUN(json_writer_output);
     RUN(json_double_roundtrip_through_writer);
     RUN(json_builder_full);
+    RUN(json_out_of_memory);
     return t_done();
 }
