@@ -1,0 +1,270 @@
+/*
+ * engine/graph.c - the public graph builders: expressions, filter, select,
+ * union, aggregate and joins. Each builder binds its expressions to the
+ * input schema (reporting unknown columns and type errors at build time),
+ * creates the operator, connects it and wraps it in a stream handle.
+ *
+ * Operator ids are "<kind>#<n>" in creation order until the SQL front end
+ * names them from views and sinks (the durability issue makes them stable).
+ */
+#include "engine/engine_int.h"
+
+#include "expr/expr.h"
+#include "ops/agg.h"
+#include "ops/basic.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- expressions: allocated from the plan arena, unbound until used ---- */
+
+em_expr *em_col(em_engine *e, const char *name)
+{
+    return em_expr_column(&e->plan, name);
+}
+
+em_expr *em_int(em_engine *e, int64_t v)
+{
+    return em_expr_lit_int(&e->plan, v);
+}
+
+em_expr *em_double(em_engine *e, double v)
+{
+    return em_expr_lit_double(&e->plan, v);
+}
+
+em_expr *em_bool(em_engine *e, int v)
+{
+    return em_expr_lit_bool(&e->plan, v != 0);
+}
+
+em_expr *em_text(em_engine *e, const char *s)
+{
+    return em_expr_lit_text(&e->plan, s, strlen(s));
+}
+
+em_expr *em_null(em_engine *e)
+{
+    return em_expr_lit_null(&e->plan);
+}
+
+em_expr *em_interval(em_engine *e, int64_t us)
+{
+    return em_expr_lit_interval(&e->plan, us);
+}
+
+em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *args)
+{
+    em_expr *a[nargs ? nargs : 1];
+    for (uint32_t i = 0; i < nargs; i++)
+        a[i] = args[i];
+    return em_expr_call(&e->plan, fn, nargs, a);
+}
+
+/* ---- helpers ---- */
+
+static void op_id(em_engine *e, const char *kind, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s#%u", kind, e->nops + 1);
+}
+
+/* Adds op to the engine, connects in -> op:port, returns its stream. */
+static em_stream *attach(em_engine *e, em_op *op, em_stream *in, int port)
+{
+    if (em__engine_add_op(e, op))
+        return NULL;
+    if (in && em_op_connect(in->op, op, port)) {
+        em__engine_fail(e, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return em__engine_stream(e, op);
+}
+
+static int bind(em_engine *e, em_expr *x, const em_schema *s, const char *what)
+{
+    em_errbuf err;
+    em_errbuf_clear(&err);
+    if (!x)
+        return em__engine_fail(e, EM_ENOMEM, "out of memory building %s", what);
+    int rc = em_expr_bind(x, s, &err);
+    if (rc)
+        return em__engine_fail(e, rc, "%s: %s", what, err.msg);
+    return 0;
+}
+
+/* ---- transformations ---- */
+
+em_stream *em_filter(em_stream *in, em_expr *pred)
+{
+    em_engine *e = in->engine;
+    const em_schema *s = in->op->out_schema;
+    char id[64];
+    em_errbuf err;
+    em_op *op;
+    if (bind(e, pred, s, "filter"))
+        return NULL;
+    op_id(e, "filter", id, sizeof id);
+    if (em_filter_create(&op, id, s, pred, &err)) {
+        em__engine_fail(e, err.code, "filter: %s", err.msg);
+        return NULL;
+    }
+    return attach(e, op, in, 0);
+}
+
+em_stream *em_select(em_stream *in, uint32_t n, em_expr *const *exprs, const char *const *names)
+{
+    em_engine *e = in->engine;
+    const em_schema *s = in->op->out_schema;
+    char id[64], gen[16][16];
+    const char *nm[n ? n : 1];
+    em_errbuf err;
+    em_op *op;
+    if (n == 0) {
+        em__engine_fail(e, EM_EINVAL, "select: no columns");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (bind(e, exprs[i], s, "select"))
+            return NULL;
+        nm[i] = names ? names[i] : NULL;
+        if (!nm[i]) {
+            char *buf = i < 16 ? gen[i] : em_arena_alloc(&e->plan, 16);
+            if (!buf) {
+                em__engine_fail(e, EM_ENOMEM, "out of memory");
+                return NULL;
+            }
+            snprintf(buf, 16, "col%u", i + 1);
+            nm[i] = buf;
+        }
+    }
+    op_id(e, "project", id, sizeof id);
+    if (em_project_create(&op, id, s, n, (const em_expr *const *)exprs, nm, &err)) {
+        em__engine_fail(e, err.code, "select: %s", err.msg);
+        return NULL;
+    }
+    return attach(e, op, in, 0);
+}
+
+em_stream *em_union(em_stream *a, em_stream *b)
+{
+    em_engine *e = a->engine;
+    const em_schema *sa = a->op->out_schema, *sb = b->op->out_schema;
+    if (!em_schema_equal(sa, sb)) {
+        em__engine_fail(e, EM_ETYPE,
+                        "UNION ALL needs inputs with the same column names and types");
+        return NULL;
+    }
+    char id[64];
+    em_op *op;
+    op_id(e, "union", id, sizeof id);
+    if (em_union_create(&op, id, sa, 2)) {
+        em__engine_fail(e, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    em_stream *s = attach(e, op, a, 0);
+    if (s && em_op_connect(b->op, op, 1)) {
+        em__engine_fail(e, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return s;
+}
+
+static const struct {
+    const char *name;
+    em_agg_kind kind;
+} agg_names[] = {
+    {"count", EM_AGG_COUNT},         {"sum", EM_AGG_SUM},
+    {"avg", EM_AGG_AVG},             {"min", EM_AGG_MIN},
+    {"max", EM_AGG_MAX},             {"stddev_samp", EM_AGG_STDDEV_SAMP},
+    {"stddev", EM_AGG_STDDEV_SAMP},  {"stddev_pop", EM_AGG_STDDEV_POP},
+    {"var_samp", EM_AGG_VAR_SAMP},   {"variance", EM_AGG_VAR_SAMP},
+    {"var_pop", EM_AGG_VAR_POP},     {"first_value", EM_AGG_FIRST},
+    {"last_value", EM_AGG_LAST},
+};
+
+em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
+                        const char *const *key_names, uint32_t naggs, const em_agg_call *aggs,
+                        const em_window *win)
+{
+    em_engine *e = in->engine;
+    em_window_spec ws = {EM_WIN_NONE, -1, 0, 0, 0};
+    em_errbuf err;
+    /* Pre-projection: keys, then the time column (windows, first/last), then
+     * one column per aggregate argument. */
+    uint32_t n = 0, cap = nkeys + 1 + naggs;
+    em_expr *cols[cap];
+    const char *names[cap];
+    char argname[naggs ? naggs : 1][24];
+    int key_cols[nkeys ? nkeys : 1];
+    em_agg_spec specs[naggs ? naggs : 1];
+    for (uint32_t i = 0; i < nkeys; i++) {
+        key_cols[i] = (int)n;
+        cols[n] = keys[i];
+        names[n++] = key_names && key_names[i] ? key_names[i] : "key";
+    }
+    int time_col = -1;
+    if (win && win->kind != EM_WINDOW_NONE) {
+        ws.kind = win->kind == EM_WINDOW_TUMBLE ? EM_WIN_TUMBLE
+                  : win->kind == EM_WINDOW_HOP  ? EM_WIN_HOP
+                                                : EM_WIN_SESSION;
+        ws.size_us = win->size_us;
+        ws.slide_us = win->slide_us;
+        ws.gap_us = win->gap_us;
+    }
+    /* without an event-time column, first/last order by arrival */
+    const char *tname = win && win->time_col ? win->time_col : NULL;
+    if (tname) {
+        time_col = (int)n;
+        cols[n] = em_col(e, tname);
+        names[n++] = "__time";
+    }
+    ws.time_col = time_col;
+    for (uint32_t i = 0; i < naggs; i++) {
+        const char *fn = aggs[i].fn;
+        specs[i].name = aggs[i].name ? aggs[i].name : fn;
+        if (strcasecmp(fn, "count") == 0 && !aggs[i].arg) {
+            specs[i].kind = EM_AGG_COUNT_STAR;
+            specs[i].arg = -1;
+            continue;
+        }
+        bool found = false;
+        for (size_t k = 0; k < sizeof agg_names / sizeof agg_names[0]; k++)
+            if (strcasecmp(fn, agg_names[k].name) == 0) {
+                specs[i].kind = agg_names[k].kind;
+                found = true;
+            }
+        if (!found) {
+            em__engine_fail(e, EM_ENOTFOUND, "unknown aggregate function '%s'", fn);
+            return NULL;
+        }
+        if (aggs[i].distinct) {
+            if (specs[i].kind != EM_AGG_COUNT) {
+                em__engine_fail(e, EM_EUNSUPPORTED, "DISTINCT is supported for count only");
+                return NULL;
+            }
+            specs[i].kind = EM_AGG_COUNT_DISTINCT;
+        }
+        if (!aggs[i].arg) {
+            em__engine_fail(e, EM_EINVAL, "aggregate '%s' needs an argument", fn);
+            return NULL;
+        }
+        specs[i].arg = (int)n;
+        snprintf(argname[i], sizeof argname[i], "__arg%u", i);
+        cols[n] = aggs[i].arg;
+        names[n++] = argname[i];
+    }
+    em_stream *pre = em_select(in, n, cols, names);
+    if (!pre)
+        return NULL;
+    char id[64];
+    em_op *op;
+    op_id(e, ws.kind == EM_WIN_NONE ? "aggregate" : "window_aggregate", id, sizeof id);
+    em_errbuf_clear(&err);
+    if (em_aggregate_create(&op, id, pre->op->out_schema, nkeys, key_cols, naggs, specs, &ws,
+                            &err)) {
+        em__engine_fail(e, err.code ? err.code : EM_EINVAL, "aggregate: %s", err.msg);
+        return NULL;
+    }
+    return attach(e, op, pre, 0);
+}

@@ -1,0 +1,103 @@
+/*
+ * expr/expr_int.h - expression nodes and the function registry, shared by
+ * the files of the expr module only.
+ */
+#ifndef EMBER_EXPR_EXPR_INT_H
+#define EMBER_EXPR_EXPR_INT_H
+
+#include "expr/expr.h"
+
+/* A vectorized kernel: computes out (nrows = in->nrows) on the selected rows
+ * of in from evaluated args. Allocates out from cx->arena; 0 or EM_ENOMEM. */
+typedef int (*em_kernel_fn)(em_eval_ctx *cx, const em_column *args, uint32_t nargs,
+                            const em_batch *in, em_column *out);
+
+/* Pseudo types in signatures: any type; all EM__T_ANY arguments are unified
+ * to one common type (NULL->x, BIGINT->DOUBLE), which is also the result
+ * when ret is EM__T_ANY. EM__T_NUM: BIGINT or DOUBLE (unified like ANY). */
+#define EM__T_ANY ((em_type)100)
+#define EM__T_NUM ((em_type)101)
+
+typedef struct em_func_def {
+    const char *name;
+    uint8_t min_args, max_args; /* max 255 = variadic */
+    em_type args[3];            /* types of the first args; the last repeats */
+    em_type ret;
+    em_kernel_fn fn;
+} em_func_def;
+
+typedef struct em_func_registry em_func_registry;
+/* Adds a definition (kept by pointer). Not yet supported for user functions:
+ * returns EM_EUNSUPPORTED; the built-in table is static. */
+int em_func_register(em_func_registry *r, const em_func_def *d);
+
+/* Built-in tables (NULL-name terminated). */
+extern const em_func_def em__funcs_ops[];
+extern const em_func_def em__funcs_scalar[];
+
+typedef enum { EX_COL, EX_LIT, EX_CALL, EX_CASE, EX_CAST } em_expr_kind;
+
+struct em_expr {
+    em_expr_kind kind;
+    em_type type;
+    em_arena *arena;
+    /* EX_COL */
+    char *name;
+    uint32_t col;
+    int bound;
+    /* EX_LIT */
+    union {
+        int64_t i;
+        double d;
+        int b;
+    } lit;
+    int null_lit; /* the NULL literal (possibly typed by bind) */
+    char *text;
+    size_t text_len;
+    /* EX_CALL / EX_CASE (args = conds..., vals..., [else]) / EX_CAST (args[0]) */
+    uint32_t nargs;
+    em_expr **args;
+    const em_func_def *def;
+    uint32_t nwhen;
+};
+
+/* ---- kernel helpers ---- */
+
+static inline int em__anynull(const em_column *a, uint32_t n, uint32_t row)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (em_column_is_null(&a[i], row))
+            return 1;
+    return 0;
+}
+
+/* Allocates a fixed-width (or, for TEXT, empty with cap bytes) result. */
+int em__out_alloc(em_eval_ctx *cx, const em_batch *in, em_type t, uint32_t cap,
+                  em_column *out);
+/* Marks row NULL. */
+int em__set_null(em_eval_ctx *cx, em_column *out, uint32_t row);
+
+/* TEXT results are appended in ascending row order: unselected rows between
+ * get empty values. Call em__text_finish when done. */
+typedef struct em_text_out {
+    em_column *c;
+    uint32_t next; /* next row whose start offset is not yet written */
+} em_text_out;
+void em__text_begin(em_text_out *t, em_column *c);
+int em__text_put(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n);
+int em__text_null(em_eval_ctx *cx, em_text_out *t, uint32_t row);
+void em__text_finish(em_text_out *t);
+
+/* extract() field: 0 epoch 1 year 2 month 3 day 4 hour 5 minute 6 second,
+ * -1 unknown. */
+int em__extract_field(em_slice f);
+
+/* Cast kernel: converts args[0] to out->type (set by the caller). */
+int em__cast_column(em_eval_ctx *cx, const em_column *x, const em_batch *in, em_type to,
+                    em_column *out);
+
+#define EM__FOREACH_ROW(in, k, r)                                                                  \
+    for (uint32_t k = 0, r = 0, n_##k = em_batch_count(in);                                        \
+         k < n_##k && ((r = em_batch_row(in, k)), 1); k++)
+
+#endif

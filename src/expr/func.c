@@ -1,0 +1,482 @@
+/*
+ * expr/func.c - the function registry's operator table and kernels:
+ * arithmetic, comparison, three-valued logic, IS NULL, LIKE, BETWEEN, IN,
+ * ||, and the result-column helpers shared by all kernels.
+ *
+ * Kernels loop over the selection vector only; rows outside it keep
+ * unspecified but initialised values. Arithmetic and comparison kernels are
+ * specialised per type so the inner loops are branch-light.
+ */
+#include "expr/expr_int.h"
+
+#include "ember/error.h"
+
+#include <math.h>
+#include <string.h>
+
+int em_func_register(em_func_registry *r, const em_func_def *d)
+{
+    (void)r;
+    (void)d;
+    return EM_EUNSUPPORTED;
+}
+
+/* ---- result helpers ---- */
+
+int em__out_alloc(em_eval_ctx *cx, const em_batch *in, em_type t, uint32_t cap, em_column *out)
+{
+    em_type at = t == EM_TYPE_NULL ? EM_TYPE_BOOLEAN : t;
+    int rc = em_column_alloc(out, at, in->nrows, cap, cx->arena);
+    if (rc)
+        return rc;
+    if (at != EM_TYPE_TEXT)
+        memset(out->v.ptr, 0, (in->nrows ? in->nrows : 1) * em_type_width(at));
+    out->type = t;
+    return 0;
+}
+
+int em__set_null(em_eval_ctx *cx, em_column *out, uint32_t row)
+{
+    return em_column_set_null(out, row, cx->arena);
+}
+
+void em__text_begin(em_text_out *t, em_column *c)
+{
+    t->c = c;
+    t->next = 0;
+    c->v.off[0] = 0;
+    c->data_len = 0;
+}
+
+static void text_fill(em_text_out *t, uint32_t row)
+{
+    while (t->next < row) {
+        t->c->v.off[t->next + 1] = (int32_t)t->c->data_len;
+        t->next++;
+    }
+}
+
+int em__text_put(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n)
+{
+    em_column *c = t->c;
+    text_fill(t, row);
+    if ((size_t)c->data_len + n > INT32_MAX)
+        return EM_ELIMIT;
+    if (c->data_len + n > c->data_cap) {
+        size_t nc = (size_t)c->data_cap * 2 + n + 64;
+        char *d = em_arena_grow(cx->arena, c->data, c->data_len, nc);
+        if (!d)
+            return EM_ENOMEM;
+        c->data = d;
+        c->data_cap = (uint32_t)(nc > UINT32_MAX ? UINT32_MAX : nc);
+    }
+    if (n)
+        memcpy(c->data + c->data_len, p, n);
+    c->data_len += (uint32_t)n;
+    c->v.off[row + 1] = (int32_t)c->data_len;
+    t->next = row + 1;
+    return 0;
+}
+
+int em__text_null(em_eval_ctx *cx, em_text_out *t, uint32_t row)
+{
+    int rc = em__text_put(cx, t, row, "", 0);
+    return rc ? rc : em__set_null(cx, t->c, row);
+}
+
+void em__text_finish(em_text_out *t)
+{
+    text_fill(t, t->c->len);
+}
+
+/* ---- arithmetic ---- */
+
+#define ARITH_KERNEL(name, T, fld, FAIL)                                                           \
+    static int name(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,          \
+                    em_column *out)                                                                \
+    {                                                                                              \
+        int rc = em__out_alloc(cx, in, out->type, 0, out);                                         \
+        if (rc)                                                                                    \
+            return rc;                                                                             \
+        const T *x = a[0].v.fld, *y = a[1].v.fld;                                                  \
+        T *o = (T *)out->v.ptr;                                                                    \
+        int maybe_null = a[0].validity || a[1].validity;                                           \
+        EM__FOREACH_ROW(in, k, r) {                                                                \
+            T res;                                                                                 \
+            if ((maybe_null && em__anynull(a, na, r)) || (FAIL)) {                                 \
+                if ((rc = em__set_null(cx, out, r)) != 0)                                          \
+                    return rc;                                                                     \
+            } else {                                                                               \
+                o[r] = res;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+
+/* BIGINT/TIMESTAMP/INTERVAL overflow gives NULL (PostgreSQL raises an
+ * error; a stream processor must not stop on one bad record). */
+ARITH_KERNEL(add_i, int64_t, i64, __builtin_add_overflow(x[r], y[r], &res))
+ARITH_KERNEL(sub_i, int64_t, i64, __builtin_sub_overflow(x[r], y[r], &res))
+ARITH_KERNEL(mul_i, int64_t, i64, __builtin_mul_overflow(x[r], y[r], &res))
+ARITH_KERNEL(div_i, int64_t, i64,
+             (y[r] == 0 || (x[r] == INT64_MIN && y[r] == -1)) || ((res = x[r] / y[r]), 0))
+ARITH_KERNEL(mod_i, int64_t, i64,
+             y[r] == 0 || ((res = y[r] == -1 ? 0 : x[r] % y[r]), 0))
+ARITH_KERNEL(add_d, double, f64, ((res = x[r] + y[r]), 0))
+ARITH_KERNEL(sub_d, double, f64, ((res = x[r] - y[r]), 0))
+ARITH_KERNEL(mul_d, double, f64, ((res = x[r] * y[r]), 0))
+ARITH_KERNEL(div_d, double, f64, y[r] == 0.0 || ((res = x[r] / y[r]), 0))
+ARITH_KERNEL(mod_d, double, f64, y[r] == 0.0 || ((res = fmod(x[r], y[r])), 0))
+
+/* INTERVAL * BIGINT and BIGINT * INTERVAL share mul_i. INTERVAL / BIGINT: div_i. */
+
+static int neg_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                 em_column *out)
+{
+    int rc = em__out_alloc(cx, in, out->type, 0, out);
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        if (em__anynull(a, na, r) || (out->type != EM_TYPE_DOUBLE && a[0].v.i64[r] == INT64_MIN)) {
+            if ((rc = em__set_null(cx, out, r)) != 0)
+                return rc;
+        } else if (out->type == EM_TYPE_DOUBLE) {
+            out->v.f64[r] = -a[0].v.f64[r];
+        } else {
+            out->v.i64[r] = -a[0].v.i64[r];
+        }
+    }
+    return 0;
+}
+
+/* ---- comparison ---- */
+
+/* Three-way compare of same-typed values (TEXT bytewise). */
+int em__cmp_rows(const em_column *a, uint32_t ra, const em_column *b, uint32_t rb);
+int em__cmp_rows(const em_column *a, uint32_t ra, const em_column *b, uint32_t rb)
+{
+    switch (a->type) {
+    case EM_TYPE_BOOLEAN: return (a->v.b[ra] > b->v.b[rb]) - (a->v.b[ra] < b->v.b[rb]);
+    case EM_TYPE_DOUBLE: return (a->v.f64[ra] > b->v.f64[rb]) - (a->v.f64[ra] < b->v.f64[rb]);
+    case EM_TYPE_TEXT: {
+        em_slice x = em_column_text(a, ra), y = em_column_text(b, rb);
+        size_t n = x.len < y.len ? x.len : y.len;
+        int c = n ? memcmp(x.ptr, y.ptr, n) : 0;
+        if (c)
+            return c < 0 ? -1 : 1;
+        return (x.len > y.len) - (x.len < y.len);
+    }
+    case EM_TYPE_NULL: return 0;
+    default: return (a->v.i64[ra] > b->v.i64[rb]) - (a->v.i64[ra] < b->v.i64[rb]);
+    }
+}
+
+#define CMP_KERNEL(name, OP)                                                                       \
+    static int name(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,          \
+                    em_column *out)                                                                \
+    {                                                                                              \
+        int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);                                   \
+        if (rc)                                                                                    \
+            return rc;                                                                             \
+        uint8_t *o = out->v.b;                                                                     \
+        if (a[0].type == EM_TYPE_DOUBLE) {                                                         \
+            const double *x = a[0].v.f64, *y = a[1].v.f64;                                         \
+            EM__FOREACH_ROW(in, k, r) o[r] = x[r] OP y[r];                                         \
+        } else if (a[0].type == EM_TYPE_BIGINT || a[0].type == EM_TYPE_TIMESTAMP ||                \
+                   a[0].type == EM_TYPE_INTERVAL) {                                                \
+            const int64_t *x = a[0].v.i64, *y = a[1].v.i64;                                        \
+            EM__FOREACH_ROW(in, k, r) o[r] = x[r] OP y[r];                                         \
+        } else if (a[0].type != EM_TYPE_NULL) {                                                    \
+            EM__FOREACH_ROW(in, k, r) o[r] = em__cmp_rows(&a[0], r, &a[1], r) OP 0;                \
+        }                                                                                          \
+        if (a[0].validity || a[1].validity || a[0].type == EM_TYPE_NULL) {                         \
+            EM__FOREACH_ROW(in, k, r) if (em__anynull(a, na, r) || a[0].type == EM_TYPE_NULL) {    \
+                if ((rc = em__set_null(cx, out, r)) != 0)                                          \
+                    return rc;                                                                     \
+            }                                                                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+
+CMP_KERNEL(eq_k, ==)
+CMP_KERNEL(ne_k, !=)
+CMP_KERNEL(lt_k, <)
+CMP_KERNEL(le_k, <=)
+CMP_KERNEL(gt_k, >)
+CMP_KERNEL(ge_k, >=)
+
+/* ---- logic (three-valued: 0 false, 1 true, 2 unknown) ---- */
+
+static inline int tv(const em_column *c, uint32_t r)
+{
+    return c->type == EM_TYPE_NULL || em_column_is_null(c, r) ? 2 : c->v.b[r];
+}
+
+static int put_tv(em_eval_ctx *cx, em_column *out, uint32_t r, int v)
+{
+    if (v == 2)
+        return em__set_null(cx, out, r);
+    out->v.b[r] = (uint8_t)v;
+    return 0;
+}
+
+static int logic_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                   em_column *out, int is_and)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    if (rc)
+        return rc;
+    (void)na;
+    EM__FOREACH_ROW(in, k, r) {
+        int x = tv(&a[0], r), y = tv(&a[1], r), v;
+        if (is_and)
+            v = (x == 0 || y == 0) ? 0 : (x == 2 || y == 2) ? 2 : 1;
+        else
+            v = (x == 1 || y == 1) ? 1 : (x == 2 || y == 2) ? 2 : 0;
+        if ((rc = put_tv(cx, out, r, v)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int and_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                 em_column *out)
+{
+    return logic_k(cx, a, na, in, out, 1);
+}
+
+static int or_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                em_column *out)
+{
+    return logic_k(cx, a, na, in, out, 0);
+}
+
+static int not_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                 em_column *out)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    (void)na;
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        int x = tv(&a[0], r);
+        if ((rc = put_tv(cx, out, r, x == 2 ? 2 : !x)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int isnull_any(em_eval_ctx *cx, const em_column *a, const em_batch *in, em_column *out,
+                      int want_null)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        int isn = a[0].type == EM_TYPE_NULL || em_column_is_null(&a[0], r);
+        out->v.b[r] = (uint8_t)(isn == want_null);
+    }
+    return 0;
+}
+
+static int isnull_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                    em_column *out)
+{
+    (void)na;
+    return isnull_any(cx, a, in, out, 1);
+}
+
+static int notnull_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                     em_column *out)
+{
+    (void)na;
+    return isnull_any(cx, a, in, out, 0);
+}
+
+/* ---- BETWEEN, IN ---- */
+
+static int between_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                     em_column *out)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    (void)na;
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        int nx = a[0].type == EM_TYPE_NULL || em_column_is_null(&a[0], r);
+        int lo = nx || em_column_is_null(&a[1], r) ? 2 : em__cmp_rows(&a[0], r, &a[1], r) >= 0;
+        int hi = nx || em_column_is_null(&a[2], r) ? 2 : em__cmp_rows(&a[0], r, &a[2], r) <= 0;
+        int v = (lo == 0 || hi == 0) ? 0 : (lo == 2 || hi == 2) ? 2 : 1;
+        if ((rc = put_tv(cx, out, r, v)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int in_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                em_column *out)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        int v = 0;
+        if (a[0].type == EM_TYPE_NULL || em_column_is_null(&a[0], r)) {
+            v = 2;
+        } else {
+            for (uint32_t i = 1; i < na && v != 1; i++) {
+                if (em_column_is_null(&a[i], r))
+                    v = 2;
+                else if (em__cmp_rows(&a[0], r, &a[i], r) == 0)
+                    v = 1;
+            }
+        }
+        if ((rc = put_tv(cx, out, r, v)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- LIKE ---- */
+
+/* % matches any run, _ one byte; backslash escapes. Iterative with one
+ * backtrack point, so it is linear-ish and never recurses. */
+static int like_match(const char *s, size_t n, const char *p, size_t m)
+{
+    size_t i = 0, j = 0, star_j = (size_t)-1, star_i = 0;
+    while (i < n) {
+        if (j < m && p[j] == '%') {
+            star_j = ++j;
+            star_i = i;
+        } else if (j < m && p[j] == '\\' && j + 1 < m && p[j + 1] == s[i]) {
+            i++;
+            j += 2;
+        } else if (j < m && p[j] != '\\' && (p[j] == '_' || p[j] == s[i])) {
+            i++;
+            j++;
+        } else if (star_j != (size_t)-1) {
+            i = ++star_i;
+            j = star_j;
+        } else {
+            return 0;
+        }
+    }
+    while (j < m && p[j] == '%')
+        j++;
+    return j == m;
+}
+
+static int like_any(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                    em_column *out, int negate)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    if (rc)
+        return rc;
+    EM__FOREACH_ROW(in, k, r) {
+        if (em__anynull(a, na, r) || a[0].type == EM_TYPE_NULL || a[1].type == EM_TYPE_NULL) {
+            if ((rc = em__set_null(cx, out, r)) != 0)
+                return rc;
+            continue;
+        }
+        em_slice s = em_column_text(&a[0], r), p = em_column_text(&a[1], r);
+        out->v.b[r] = (uint8_t)(like_match(s.ptr, s.len, p.ptr, p.len) != negate);
+    }
+    return 0;
+}
+
+static int like_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                  em_column *out)
+{
+    return like_any(cx, a, na, in, out, 0);
+}
+
+static int notlike_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                     em_column *out)
+{
+    return like_any(cx, a, na, in, out, 1);
+}
+
+/* ---- || (NULL operand gives NULL, as in PostgreSQL) ---- */
+
+static int concat_op_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
+                       em_column *out)
+{
+    int rc = em__out_alloc(cx, in, EM_TYPE_TEXT, a[0].data_len + a[1].data_len, out);
+    if (rc)
+        return rc;
+    em_text_out t;
+    em__text_begin(&t, out);
+    EM__FOREACH_ROW(in, k, r) {
+        if (em__anynull(a, na, r)) {
+            rc = em__text_null(cx, &t, r);
+        } else {
+            em_slice x = em_column_text(&a[0], r), y = em_column_text(&a[1], r);
+            if ((rc = em__text_put(cx, &t, r, x.ptr, x.len)) == 0 && y.len) {
+                /* append y to the value just written */
+                t.next = r;
+                out->data_len -= (uint32_t)x.len;
+                char *tmp = em_arena_alloc(cx->arena, x.len + y.len + 1);
+                if (!tmp)
+                    return EM_ENOMEM;
+                memcpy(tmp, x.ptr, x.len);
+                memcpy(tmp + x.len, y.ptr, y.len);
+                rc = em__text_put(cx, &t, r, tmp, x.len + y.len);
+            }
+        }
+        if (rc)
+            return rc;
+    }
+    em__text_finish(&t);
+    return 0;
+}
+
+#define B EM_TYPE_BOOLEAN
+#define I EM_TYPE_BIGINT
+#define D EM_TYPE_DOUBLE
+#define S EM_TYPE_TEXT
+#define TS EM_TYPE_TIMESTAMP
+#define IV EM_TYPE_INTERVAL
+#define ANY EM__T_ANY
+#define NUM EM__T_NUM
+
+const em_func_def em__funcs_ops[] = {
+    {"+", 2, 2, {I, I}, I, add_i},
+    {"+", 2, 2, {D, D}, D, add_d},
+    {"+", 2, 2, {TS, IV}, TS, add_i},
+    {"+", 2, 2, {IV, TS}, TS, add_i},
+    {"+", 2, 2, {IV, IV}, IV, add_i},
+    {"-", 2, 2, {I, I}, I, sub_i},
+    {"-", 2, 2, {D, D}, D, sub_d},
+    {"-", 2, 2, {TS, IV}, TS, sub_i},
+    {"-", 2, 2, {TS, TS}, IV, sub_i},
+    {"-", 2, 2, {IV, IV}, IV, sub_i},
+    {"*", 2, 2, {I, I}, I, mul_i},
+    {"*", 2, 2, {D, D}, D, mul_d},
+    {"*", 2, 2, {IV, I}, IV, mul_i},
+    {"*", 2, 2, {I, IV}, IV, mul_i},
+    {"/", 2, 2, {I, I}, I, div_i},
+    {"/", 2, 2, {D, D}, D, div_d},
+    {"/", 2, 2, {IV, I}, IV, div_i},
+    {"%", 2, 2, {I, I}, I, mod_i},
+    {"%", 2, 2, {D, D}, D, mod_d},
+    {"neg", 1, 1, {NUM}, ANY, neg_k},
+    {"neg", 1, 1, {IV}, IV, neg_k},
+    {"||", 2, 2, {S, S}, S, concat_op_k},
+    {"=", 2, 2, {ANY, ANY}, B, eq_k},
+    {"<>", 2, 2, {ANY, ANY}, B, ne_k},
+    {"!=", 2, 2, {ANY, ANY}, B, ne_k},
+    {"<", 2, 2, {ANY, ANY}, B, lt_k},
+    {"<=", 2, 2, {ANY, ANY}, B, le_k},
+    {">", 2, 2, {ANY, ANY}, B, gt_k},
+    {">=", 2, 2, {ANY, ANY}, B, ge_k},
+    {"and", 2, 2, {B, B}, B, and_k},
+    {"or", 2, 2, {B, B}, B, or_k},
+    {"not", 1, 1, {B}, B, not_k},
+    {"is_null", 1, 1, {ANY}, B, isnull_k},
+    {"is_not_null", 1, 1, {ANY}, B, notnull_k},
+    {"like", 2, 2, {S, S}, B, like_k},
+    {"not_like", 2, 2, {S, S}, B, notlike_k},
+    {"between", 3, 3, {ANY, ANY, ANY}, B, between_k},
+    {"in", 2, 255, {ANY, ANY, ANY}, B, in_k},
+    {NULL, 0, 0, {0}, 0, NULL},
+};
