@@ -187,6 +187,11 @@ static int coerce(em_expr **slot, em_type t)
         x->type = t; /* a typed NULL literal */
         return 0;
     }
+    if (x->kind == EX_LIT && x->type == EM_TYPE_BIGINT && t == EM_TYPE_DOUBLE) {
+        x->lit.d = (double)x->lit.i; /* fold, so `dbl_col > 1` keeps the filter fast path */
+        x->type = t;
+        return 0;
+    }
     em_expr *c = em_expr_cast(x->arena, x, t);
     if (!c)
         return EM_ENOMEM;
@@ -348,6 +353,8 @@ int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err)
 static int eval_lit(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_column *out)
 {
     uint32_t n = in->nrows;
+    if (e->type == EM_TYPE_TEXT && e->text_len * n > INT32_MAX)
+        return EM_ELIMIT;
     int rc = em__out_alloc(cx, in, e->type == EM_TYPE_NULL ? EM_TYPE_BOOLEAN : e->type,
                            e->type == EM_TYPE_TEXT ? (uint32_t)(e->text_len * n) : 0, out);
     if (rc)

@@ -85,6 +85,8 @@ typedef struct em_text_out {
 } em_text_out;
 void em__text_begin(em_text_out *t, em_column *c);
 int em__text_put(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n);
+/* Appends to the value of row, which must be the last row put. */
+int em__text_append(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n);
 int em__text_null(em_eval_ctx *cx, em_text_out *t, uint32_t row);
 void em__text_finish(em_text_out *t);
 

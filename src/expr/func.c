@@ -58,8 +58,14 @@ static void text_fill(em_text_out *t, uint32_t row)
 
 int em__text_put(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n)
 {
-    em_column *c = t->c;
     text_fill(t, row);
+    t->c->v.off[row] = (int32_t)t->c->data_len;
+    return em__text_append(cx, t, row, p, n);
+}
+
+int em__text_append(em_eval_ctx *cx, em_text_out *t, uint32_t row, const char *p, size_t n)
+{
+    em_column *c = t->c;
     if ((size_t)c->data_len + n > INT32_MAX)
         return EM_ELIMIT;
     if (c->data_len + n > c->data_cap) {
@@ -411,17 +417,8 @@ static int concat_op_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const e
             rc = em__text_null(cx, &t, r);
         } else {
             em_slice x = em_column_text(&a[0], r), y = em_column_text(&a[1], r);
-            if ((rc = em__text_put(cx, &t, r, x.ptr, x.len)) == 0 && y.len) {
-                /* append y to the value just written */
-                t.next = r;
-                out->data_len -= (uint32_t)x.len;
-                char *tmp = em_arena_alloc(cx->arena, x.len + y.len + 1);
-                if (!tmp)
-                    return EM_ENOMEM;
-                memcpy(tmp, x.ptr, x.len);
-                memcpy(tmp + x.len, y.ptr, y.len);
-                rc = em__text_put(cx, &t, r, tmp, x.len + y.len);
-            }
+            if ((rc = em__text_put(cx, &t, r, x.ptr, x.len)) == 0)
+                rc = em__text_append(cx, &t, r, y.ptr, y.len);
         }
         if (rc)
             return rc;

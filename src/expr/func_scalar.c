@@ -286,17 +286,7 @@ static int concat_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_b
             if (a[i].type != EM_TYPE_TEXT || em_column_is_null(&a[i], r))
                 continue;
             em_slice s = em_column_text(&a[i], r);
-            /* extend the current value in place */
-            uint32_t start = (uint32_t)out->v.off[r];
-            uint32_t have = out->data_len - start;
-            t.next = r;
-            out->data_len = start;
-            char *tmp = em_arena_alloc(cx->arena, have + s.len + 1);
-            if (!tmp)
-                return EM_ENOMEM;
-            memcpy(tmp, out->data + start, have);
-            memcpy(tmp + have, s.ptr, s.len);
-            if ((rc = em__text_put(cx, &t, r, tmp, have + s.len)) != 0)
+            if ((rc = em__text_append(cx, &t, r, s.ptr, s.len)) != 0)
                 return rc;
         }
     }
