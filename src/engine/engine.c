@@ -85,10 +85,18 @@ void em_engine_destroy(em_engine *e)
     em_free(e->ops);
     em_free(e->streams);
     em_free(e->connectors);
+    em_pool_destroy(e->pool);
     em__settings_release(&e->set);
     em_arena_release(&e->plan);
     em_arena_release(&e->batch_arena);
     em_free(e);
+}
+
+em_pool *em__engine_pool(em_engine *e)
+{
+    if (!e->pool)
+        e->pool = em_pool_create((uint32_t)e->set.workers);
+    return e->pool;
 }
 
 void em_engine_request_stop(em_engine *e)

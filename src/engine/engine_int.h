@@ -10,6 +10,7 @@
 #include "core/errbuf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/pool.h"
 #include "ember/ember.h"
 #include "formats/format.h"
 #include "ops/op.h"
@@ -136,6 +137,7 @@ struct em_engine {
     uint32_t nops;
     em_stream **streams;
     uint32_t nstreams;
+    em_pool *pool;              /* workers for partitioned operators, or NULL */
     int64_t watermark;          /* job watermark */
     int64_t batch_id;
     em_batch_stat stats[EM_STATS_KEEP];
@@ -151,6 +153,9 @@ int em__engine_fail(em_engine *e, int code, const char *fmt, ...)
 const em_connector *em__engine_connector(const em_engine *e, const char *name);
 /* Adds an operator to the engine's list (takes ownership). */
 int em__engine_add_op(em_engine *e, em_op *op);
+/* The worker pool (created on first use with `workers` threads), or NULL
+ * on out-of-memory. */
+em_pool *em__engine_pool(em_engine *e);
 /* Wraps an operator in a new stream handle owned by the engine. */
 em_stream *em__engine_stream(em_engine *e, em_op *op);
 /* Allocates an empty engine (no connectors registered). */

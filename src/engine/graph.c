@@ -12,6 +12,7 @@
 #include "expr/expr.h"
 #include "ops/agg.h"
 #include "ops/basic.h"
+#include "ops/partition.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -261,10 +262,35 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
     em_op *op;
     op_id(e, ws.kind == EM_WIN_NONE ? "aggregate" : "window_aggregate", id, sizeof id);
     em_errbuf_clear(&err);
-    if (em_aggregate_create(&op, id, pre->op->out_schema, nkeys, key_cols, naggs, specs, &ws,
-                            &err)) {
+    /* With several workers and group keys, the aggregate runs as one
+     * partition per worker, split by key hash; results are the same. */
+    uint32_t parts = nkeys > 0 && e->set.workers > 1 ? (uint32_t)e->set.workers : 1;
+    em_op *inner[parts];
+    uint32_t made = 0;
+    int rc = 0;
+    for (; made < parts && !rc; made++) {
+        char pid[80];
+        snprintf(pid, sizeof pid, parts > 1 ? "%s/%u" : "%s", id, made);
+        rc = em_aggregate_create(&inner[made], pid, pre->op->out_schema, nkeys, key_cols, naggs,
+                                 specs, &ws, &err);
+    }
+    if (rc) {
+        for (uint32_t i = 0; i + 1 < made; i++)
+            em_op_destroy(inner[i]);
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "aggregate: %s", err.msg);
         return NULL;
+    }
+    if (parts == 1) {
+        op = inner[0];
+    } else {
+        em_pool *pool = em__engine_pool(e);
+        if (!pool || em_partitioned_create(&op, id, inner, parts, key_cols, nkeys, pool, &err)) {
+            if (!pool)
+                for (uint32_t i = 0; i < parts; i++)
+                    em_op_destroy(inner[i]);
+            em__engine_fail(e, EM_ENOMEM, "out of memory");
+            return NULL;
+        }
     }
     return attach(e, op, pre, 0);
 }

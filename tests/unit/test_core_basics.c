@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/pool.h"
 #include "core/str.h"
 #include "ember/error.h"
 #include "t.h"
@@ -183,6 +184,26 @@ TEST(log_levels_filter)
     CHECK_EQ_INT(em_log_level_parse("loud", &lvl), EM_EINVAL);
 }
 
+static void add_task(void *arg, uint32_t i)
+{
+    _Atomic uint64_t *sum = arg;
+    *sum += i + 1; /* atomic add */
+}
+
+TEST(pool_runs_every_task_once)
+{
+    for (uint32_t threads = 1; threads <= 4; threads++) {
+        em_pool *p = em_pool_create(threads);
+        CHECK(p != NULL);
+        for (int round = 0; round < 50; round++) {
+            _Atomic uint64_t sum = 0;
+            em_pool_run(p, add_task, &sum, 100);
+            CHECK_EQ_INT(sum, 5050);
+        }
+        em_pool_destroy(p);
+    }
+}
+
 int main(void)
 {
     RUN(alloc_counts_bytes);
@@ -195,5 +216,6 @@ int main(void)
     RUN(durations);
     RUN(hash_is_stable_and_spreads);
     RUN(log_levels_filter);
+    RUN(pool_runs_every_task_once);
     return t_done();
 }
