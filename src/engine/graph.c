@@ -193,7 +193,7 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
     em_errbuf err;
     /* Pre-projection: keys, then the time column (windows, first/last), then
      * one column per aggregate argument. */
-    uint32_t n = 0, cap = nkeys + 1 + naggs;
+    uint32_t n = 0, cap = nkeys + 2 + naggs;
     em_expr *cols[cap];
     const char *names[cap];
     char argname[naggs ? naggs : 1][24];
@@ -254,6 +254,10 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
         snprintf(argname[i], sizeof argname[i], "__arg%u", i);
         cols[n] = aggs[i].arg;
         names[n++] = argname[i];
+    }
+    if (n == 0) { /* count(*) with no keys and no event time: rows, no columns */
+        cols[n] = em_bool(e, 1);
+        names[n++] = "__row";
     }
     em_stream *pre = em_select(in, n, cols, names);
     if (!pre)

@@ -160,6 +160,7 @@ static void stop_all(em_engine *e)
  * exhausted (more is probably waiting), 0 otherwise, or an error. */
 static int intake(em_engine *e, em_source_node *s, em_arena *a)
 {
+    s->nblocks = 0; /* last micro-batch's blocks died with its arena */
     if (s->eof)
         return 0;
     uint32_t budget = e->set.max_batch_records;
@@ -168,7 +169,6 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
         budget = r < 1 ? 1 : r > budget ? budget : (uint32_t)r;
     }
     s->room = budget;
-    s->nblocks = 0;
     em_source_out o = {s, a, 0};
     uint64_t before = s->stats.records;
     /* a connector returns after one chunk of work; keep asking while it
@@ -237,30 +237,38 @@ static int push_block(em_engine *e, em_source_node *s, em_batch *b, em_op_ctx *c
     return em_op_emit(s->op, b, cx);
 }
 
+/* The job watermark: the minimum over event-time sources that are live and
+ * not idle. A finished source no longer holds event time back. When no
+ * source is active (all idle or finished), event time moves up to the final
+ * watermark of the finished ones (never backwards); once every source has
+ * finished it is +inf, which closes every window. */
 static int64_t job_watermark(em_engine *e, int64_t now_us)
 {
-    int64_t wm = EM_TS_MAX;
-    bool any = false, live_et = false, live = false;
+    int64_t wm = EM_TS_MAX, finished = EM_TS_MIN;
+    bool active = false, live_et = false, live = false, have_et = false;
     for (uint32_t i = 0; i < e->nsources; i++) {
         em_source_node *s = e->sources[i];
         live |= !s->eof;
-        if (s->time_col < 0 || s->eof)
+        if (s->time_col < 0)
             continue;
+        have_et = true;
+        int64_t own = s->max_ts == EM_TS_MIN ? EM_TS_MIN : s->max_ts - s->wm_delay_us;
+        if (s->eof) {
+            if (own > finished)
+                finished = own;
+            continue;
+        }
         live_et = true;
         if (now_us - s->last_data_us >= e->set.idle_timeout_us)
             continue; /* idle: does not hold the watermark back */
-        any = true;
-        int64_t w = s->max_ts == EM_TS_MIN ? EM_TS_MIN : s->max_ts - s->wm_delay_us;
-        if (w < wm)
-            wm = w;
+        active = true;
+        if (own < wm)
+            wm = own;
     }
-    bool have_et = false;
-    for (uint32_t i = 0; i < e->nsources; i++)
-        have_et |= e->sources[i]->time_col >= 0;
     if (have_et ? !live_et : !live)
-        return EM_TS_MAX; /* all event time is known: every window can close */
-    if (!any)
-        return e->watermark; /* every live source idle or none with event time: hold */
+        return EM_TS_MAX;
+    if (!active)
+        return finished > e->watermark ? finished : e->watermark;
     return wm;
 }
 
@@ -412,7 +420,11 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
         if ((rc = run_phase(e, 0, wm, &cx)))
             return rc;
     }
-    /* 4, 5 */
+    /* 4, 5. Once all input is in (watermark +inf), processing time ends
+     * too: end_batch sees logical time +inf, so every processing-time window
+     * closes. Rows were already assigned their times during push. */
+    if (wm == EM_TS_MAX)
+        cx.logical_time = EM_TS_MAX;
     if ((rc = run_phase(e, 1, wm, &cx)) || (rc = output(e, cx.batch_id)))
         return rc;
     for (uint32_t i = 0; i < e->nsources; i++)

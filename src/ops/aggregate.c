@@ -480,7 +480,8 @@ static int close_windows(agg_op *g, int64_t wm, em_op_ctx *cx)
         pane_free(g, p);
         nfree++;
     }
-    memmove(g->panes, g->panes + nfree, (g->npanes - nfree) * sizeof *g->panes);
+    if (nfree) /* panes may still be NULL: memmove's arguments must not be */
+        memmove(g->panes, g->panes + nfree, (g->npanes - nfree) * sizeof *g->panes);
     g->npanes -= nfree;
     g->closed_wm = wm;
     rc = emit_flush(g, &e, cx);
