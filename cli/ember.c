@@ -1,7 +1,7 @@
 /*
  * cli/ember.c - the `ember` command: version, help, and `ember generate`
- * (simulated sensor readings as NDJSON). run/check/explain/bench are
- * placeholders until the engine is wired up.
+ * (simulated sensor readings as NDJSON), and `ember bench` (ember/bench.h).
+ * run/check/explain are placeholders until the engine is wired up.
  *
  * TODO: this first cut includes internal src/ headers (engine/generator.h,
  * core/clock.h, batch/batch.h) and carries its own JSON writer. The CLI must
@@ -12,7 +12,9 @@
 #include "core/clock.h"
 #include "core/mem.h"
 #include "engine/generator.h"
+#include "ember/bench.h"
 #include "ember/error.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,13 +28,15 @@ static const char usage_text[] =
     "usage: ember <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run JOB.sql         run a streaming job (not available yet)\n"
-    "  check JOB.sql       validate a job (not available yet)\n"
-    "  explain JOB.sql     print the plan (not available yet)\n"
+    "  run JOB.sql         run a streaming job (--set name=value, --checkpoint DIR)\n"
+    "  check JOB.sql       validate a job: exit 0, or 1 with FILE:LINE:COL errors\n"
+    "  explain JOB.sql     print the job's operator graph\n"
     "  generate [--devices N] [--count N | --rate R] [--seed S] [--faults]\n"
     "                      print simulated air-quality readings as NDJSON,\n"
     "                      deterministic for a seed (default: 10 readings)\n"
-    "  bench [NAME]        run the built-in benchmarks (not available yet)\n"
+    "  bench [NAME] [--json] [--workers N]\n"
+    "                      run the built-in benchmarks: all, a group (core)\n"
+    "                      or one (core_tumble); --json prints JSON lines\n"
     "\n"
     "options:\n"
     "  --version           print the version\n"
@@ -44,6 +48,11 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'ember --help' for usage.\n");
     return 2;
+}
+
+int em_cli_usage(const char *fmt, const char *arg)
+{
+    return usage_error(fmt, arg);
 }
 
 /* ---- a small NDJSON writer (to be replaced by the json format module) ---- */
@@ -120,6 +129,47 @@ static void put_row(FILE *out, const em_batch *b, uint32_t row)
         }
     }
     fputs("}\n", out);
+}
+
+/* ---- ember bench ---- */
+
+static int parse_u64(const char *s, uint64_t *out);
+
+static int cmd_bench(int argc, char **argv)
+{
+    em_bench_opts o = {.name = NULL, .json = 0, .workers = 1, .scale = 1.0};
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i];
+        uint64_t u;
+        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(opt, "--json")) {
+            o.json = 1;
+        } else if (!strcmp(opt, "--workers")) {
+            const char *val = i + 1 < argc ? argv[++i] : NULL;
+            if (parse_u64(val, &u) || u < 1 || u > 1024)
+                return usage_error("--workers needs a number from 1 to 1024, got '%s'",
+                                   val ? val : "");
+            o.workers = (int)u;
+        } else if (opt[0] == '-') {
+            return usage_error("bench: unknown option '%s'", opt);
+        } else if (o.name) {
+            return usage_error("bench: only one benchmark name allowed, got '%s' too", opt);
+        } else {
+            o.name = opt;
+        }
+    }
+    int rc = em_bench_run(&o, stdout);
+    if (fflush(stdout))
+        return 1;
+    if (rc == EM_ENOTFOUND)
+        return 2;
+    if (rc) {
+        fprintf(stderr, "ember: bench: %s\n", em_strerror(rc));
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- ember generate ---- */
@@ -266,10 +316,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "generate"))
         return cmd_generate(argc - 2, argv + 2);
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "explain") ||
-        !strcmp(cmd, "bench")) {
-        fprintf(stderr, "ember: '%s' is not available yet in this build\n", cmd);
-        return 1;
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "check") || !strcmp(cmd, "explain")) {
+        return em_cli_job(cmd, argc - 2, argv + 2);
     }
     if (cmd[0] == '-')
         return usage_error("unknown option '%s'", cmd);

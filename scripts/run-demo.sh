@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Runs the demo job on embedded defaults. Until the SQL front end lands this
-# is the C API example: simulated sensors -> 1-minute tumbling window -> stdout.
+# Runs the demo job on embedded defaults: simulated sensors -> 1-minute
+# rollups per device, printed as JSON lines. Ctrl-C stops it gracefully.
 set -euo pipefail
 build=${1:-build}
-if [ -x "$build/example_pipeline" ]; then
-    echo "ember demo: simulated sensors -> 1-minute averages per device (Ctrl-C stops)" >&2
-    exec "$build/example_pipeline" "${@:2}"
-fi
-echo "ember demo: the pipeline example is not built yet; showing generated readings" >&2
-exec "$build/ember" generate --devices 5 --rate 5
+cd "$(dirname "$0")/.."
+echo "ember demo: examples/demo.sql - 100 simulated sensors, minutes with high CO2 or PM2.5" >&2
+echo "ember demo: Ctrl-C stops gracefully" >&2
+exec "$build/ember" run examples/demo.sql "${@:2}"

@@ -22,6 +22,7 @@
 #include "ember/types.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,10 +55,25 @@ EM_API int em_engine_set(em_engine *e, const char *name, const char *value);
 EM_API int em_engine_register_connector(em_engine *e, const em_connector *c);
 
 /* A user scalar function: computes out (len = in->nrows) over the selected
- * rows of in; args are the evaluated argument columns. Return 0 or EM_E*. */
+ * rows of in (em_batch_count / em_batch_row); args are the evaluated
+ * argument columns, of the registered types, borrowed for the call. out
+ * arrives with its type, a zeroed value array of len rows and a validity
+ * bitmap with every row valid: write each selected row's value, or clear
+ * its bit to make it NULL. Do not replace out's pointers or allocate.
+ * Rows where an argument is NULL are NULL whatever fn writes (the function
+ * is strict). Return 0 or a negative EM_E* code, which fails the
+ * micro-batch. */
 typedef int (*em_scalar_fn)(void *ud, const em_column *args, uint32_t nargs, const em_batch *in,
                             em_column *out);
-/* Registers fn under name for the given argument and result types. */
+/* Registers fn under name (case-insensitive) for the given argument types
+ * (nargs of them, copied) and result type; expressions built after this
+ * call may use it. ud is passed to every call and never freed. A function
+ * may overload a name with other argument types; implicit casts (BIGINT
+ * to DOUBLE, NULL to any) apply as for built-ins, which win over user
+ * functions. Returns 0, EM_EEXISTS (a built-in or user function with that
+ * name and argument types exists), EM_EUNSUPPORTED (TEXT or NULL result),
+ * EM_EINVAL (no name or fn, bad type), EM_ESTATE (engine running) or
+ * EM_ENOMEM; the message is in em_engine_errmsg. */
 EM_API int em_engine_register_function(em_engine *e, const char *name, uint32_t nargs,
                                        const em_type *arg_types, em_type result,
                                        em_scalar_fn fn, void *ud);
@@ -96,8 +112,13 @@ EM_API em_expr *em_bool(em_engine *e, int v);
 EM_API em_expr *em_text(em_engine *e, const char *s);
 EM_API em_expr *em_null(em_engine *e);
 EM_API em_expr *em_interval(em_engine *e, int64_t us);
+EM_API em_expr *em_timestamp(em_engine *e, int64_t us);
 /* A function or operator: "+", "=", "and", "abs", "coalesce", user functions. */
 EM_API em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *args);
+/* CASE WHEN conds[i] THEN vals[i] ... ELSE else_ END; else_ may be NULL. */
+EM_API em_expr *em_case(em_engine *e, uint32_t n, em_expr *const *conds, em_expr *const *vals,
+                        em_expr *else_);
+EM_API em_expr *em_cast(em_engine *e, em_expr *x, em_type to);
 
 /* ---- sources and tables ---- */
 
@@ -153,15 +174,44 @@ EM_API em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *ke
                                const char *const *key_names, uint32_t naggs,
                                const em_agg_call *aggs, const em_window *win);
 
+/* Each row once per TUMBLE or HOP window containing it, with window_start
+ * and window_end appended (a window function without GROUP BY). */
+EM_API em_stream *em_window_rows(em_stream *in, const em_window *win);
+
 /* Stream-table join on stream_key = the table's key. left: keep unmatched
- * stream rows with NULL table columns. */
+ * stream rows with NULL table columns. Output: the stream's columns, a key
+ * column "__jk0" when stream_key is not a plain column, then the table's
+ * columns; a table column whose name is taken is renamed "<table>.<name>". */
 EM_API em_stream *em_join_table(em_stream *stream, em_stream *table, em_expr *stream_key,
                                 int left);
+
+/* Interval join of two streams: rows with lkey = rkey and
+ * l.ltime + lower_us <= r.rtime <= l.ltime + upper_us. Each matching pair
+ * is emitted once; left_outer also emits each left row that never matched,
+ * with NULL right columns, once the watermark passes its time bound. Output
+ * naming as em_join_table (right_name prefixes clashing right columns). */
+EM_API em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey,
+                                   em_expr *rkey, const char *ltime, const char *rtime,
+                                   int64_t lower_us, int64_t upper_us, int left_outer,
+                                   const char *right_name);
+
+/* Silent keys: emits (key, last_seen, silent_since, status = 'SILENT') when
+ * a key has had no row for timeout_us, from timers that fire without input
+ * (driven by the watermark of other keys and sources, or by processing time
+ * when time_col is NULL), and (key, time, silent_since, 'BACK') when it
+ * reports again. key_col names a column of in. */
+EM_API em_stream *em_silence(em_stream *in, const char *key_col, const char *time_col,
+                             int64_t timeout_us);
 
 /* ---- sinks ---- */
 
 EM_API int em_sink(em_stream *in, const char *name, const char *connector,
                    const char *const *options);
+
+/* Prints the operator graph: one line per operator with its id, kind,
+ * inputs, output columns and (for stateful operators) keys, windows and
+ * state. Returns 0 or EM_EIO. */
+EM_API int em_engine_explain(const em_engine *e, FILE *out);
 
 /* The schema of a stream (borrowed, valid for the engine's lifetime). */
 EM_API const em_schema *em_stream_schema(const em_stream *s);

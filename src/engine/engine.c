@@ -34,7 +34,7 @@ int em__engine_new(em_engine **out)
     em_arena_init(&e->plan, 16 * 1024);
     em_arena_init(&e->batch_arena, 256 * 1024);
     e->watermark = EM_TS_MIN;
-    if (em__settings_defaults(e)) {
+    if (em__settings_defaults(e) || em_func_registry_create(&e->funcs)) {
         em_engine_destroy(e);
         return EM_ENOMEM;
     }
@@ -85,6 +85,7 @@ void em_engine_destroy(em_engine *e)
     em_free(e->ops);
     em_free(e->streams);
     em_free(e->connectors);
+    em_func_registry_destroy(e->funcs);
     em_pool_destroy(e->pool);
     em__settings_release(&e->set);
     em_arena_release(&e->plan);

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "core/pool.h"
 #include "ember/ember.h"
+#include "expr/expr.h"
 #include "formats/format.h"
 #include "ops/op.h"
 
@@ -127,6 +128,7 @@ struct em_engine {
     char errmsg[1024];
     const em_connector **connectors;
     uint32_t nconnectors;
+    em_func_registry *funcs;    /* user scalar functions; graph builders bind with it */
     em_arena plan;              /* expressions, names: live as long as the engine */
     em_arena batch_arena;       /* current micro-batch */
     em_source_node **sources;

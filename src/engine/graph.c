@@ -12,7 +12,10 @@
 #include "expr/expr.h"
 #include "ops/agg.h"
 #include "ops/basic.h"
+#include "ops/join.h"
+#include "ops/keyed.h"
 #include "ops/partition.h"
+#include "ops/winrows.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +58,27 @@ em_expr *em_interval(em_engine *e, int64_t us)
     return em_expr_lit_interval(&e->plan, us);
 }
 
+em_expr *em_timestamp(em_engine *e, int64_t us)
+{
+    return em_expr_lit_timestamp(&e->plan, us);
+}
+
+em_expr *em_case(em_engine *e, uint32_t n, em_expr *const *conds, em_expr *const *vals,
+                 em_expr *else_)
+{
+    em_expr *c[n ? n : 1], *v[n ? n : 1];
+    for (uint32_t i = 0; i < n; i++) {
+        c[i] = conds[i];
+        v[i] = vals[i];
+    }
+    return em_expr_case(&e->plan, n, c, v, else_);
+}
+
+em_expr *em_cast(em_engine *e, em_expr *x, em_type to)
+{
+    return x ? em_expr_cast(&e->plan, x, to) : NULL;
+}
+
 em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *args)
 {
     em_expr *a[nargs ? nargs : 1];
@@ -88,7 +112,7 @@ static int bind(em_engine *e, em_expr *x, const em_schema *s, const char *what)
     em_errbuf_clear(&err);
     if (!x)
         return em__engine_fail(e, EM_ENOMEM, "out of memory building %s", what);
-    int rc = em_expr_bind(x, s, &err);
+    int rc = em_expr_bind_with(x, s, e->funcs, &err);
     if (rc)
         return em__engine_fail(e, rc, "%s: %s", what, err.msg);
     return 0;
@@ -297,4 +321,172 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
         }
     }
     return attach(e, op, pre, 0);
+}
+
+em_stream *em_window_rows(em_stream *in, const em_window *win)
+{
+    em_engine *e = in->engine;
+    const em_schema *s = in->op->out_schema;
+    int tc = -1;
+    if (win->kind != EM_WINDOW_TUMBLE && win->kind != EM_WINDOW_HOP) {
+        em__engine_fail(e, EM_EUNSUPPORTED,
+                        "a SESSION window needs GROUP BY (its key); only TUMBLE and HOP can "
+                        "list rows per window");
+        return NULL;
+    }
+    if (win->time_col) {
+        tc = em_schema_find(s, win->time_col, strlen(win->time_col));
+        if (tc < 0) {
+            em__engine_fail(e, EM_ENOTFOUND, "window: no column '%s'", win->time_col);
+            return NULL;
+        }
+    }
+    int64_t slide = win->kind == EM_WINDOW_TUMBLE ? win->size_us : win->slide_us;
+    char id[64];
+    em_errbuf err;
+    em_op *op;
+    op_id(e, "window_rows", id, sizeof id);
+    if (em_window_rows_create(&op, id, s, tc, win->size_us, slide, &err)) {
+        em__engine_fail(e, err.code, "window: %s", err.msg);
+        return NULL;
+    }
+    return attach(e, op, in, 0);
+}
+
+/* Makes the key expression a column of in: returns its index, adding a
+ * projection "all columns + __jkN" when the key is not a plain column. */
+static int key_column(em_engine *e, em_stream **in, em_expr *key, int n, const char *what)
+{
+    const em_schema *s = (*in)->op->out_schema;
+    if (bind(e, key, s, what))
+        return -1;
+    uint32_t m = s->nfields;
+    em_expr *cols[m + 1];
+    const char *names[m + 1];
+    char kname[16];
+    for (uint32_t i = 0; i < m; i++) {
+        cols[i] = em_col(e, s->fields[i].name);
+        names[i] = s->fields[i].name;
+    }
+    snprintf(kname, sizeof kname, "__jk%d", n);
+    cols[m] = key;
+    names[m] = kname;
+    em_stream *st = em_select(*in, m + 1, cols, names);
+    if (!st)
+        return -1;
+    *in = st;
+    return (int)m;
+}
+
+/* Renames right-side output columns whose names the left side already
+ * uses to "<right_name>.<name>" (the join operator keeps names as given). */
+static int rename_clashes(em_engine *e, em_op *op, uint32_t nleft, const char *right_name)
+{
+    em_schema *s = op->out_schema;
+    for (uint32_t i = nleft; i < s->nfields; i++) {
+        bool clash = false;
+        for (uint32_t j = 0; j < i && !clash; j++)
+            clash = strcasecmp(s->fields[i].name, s->fields[j].name) == 0;
+        if (!clash)
+            continue;
+        size_t n = strlen(right_name) + strlen(s->fields[i].name) + 2;
+        char *nn = em_malloc(n);
+        if (!nn)
+            return em__engine_fail(e, EM_ENOMEM, "out of memory");
+        snprintf(nn, n, "%s.%s", right_name, s->fields[i].name);
+        em_free(s->fields[i].name);
+        s->fields[i].name = nn;
+    }
+    return 0;
+}
+
+em_stream *em_join_table(em_stream *stream, em_stream *table, em_expr *stream_key, int left)
+{
+    em_engine *e = stream->engine;
+    if (!table->source || !table->source->is_table || table->key_col < 0) {
+        em__engine_fail(e, EM_EINVAL, "join: the right side must be a table (CREATE TABLE)");
+        return NULL;
+    }
+    em_stream *in = stream;
+    int kc = key_column(e, &in, stream_key, 0, "join key");
+    if (kc < 0)
+        return NULL;
+    char id[64];
+    em_errbuf err;
+    em_op *op;
+    op_id(e, "table_join", id, sizeof id);
+    if (em_table_join_create(&op, id, in->op->out_schema, kc, table->op->out_schema,
+                             table->key_col, left, &err)) {
+        em__engine_fail(e, err.code ? err.code : EM_EINVAL, "join: %s", err.msg);
+        return NULL;
+    }
+    if (rename_clashes(e, op, in->op->out_schema->nfields, table->source->name)) {
+        em_op_destroy(op);
+        return NULL;
+    }
+    em_stream *st = attach(e, op, in, 0);
+    if (st && em_op_connect(table->op, op, 1)) {
+        em__engine_fail(e, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return st;
+}
+
+em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em_expr *rkey,
+                            const char *ltime, const char *rtime, int64_t lower_us,
+                            int64_t upper_us, int left_outer, const char *right_name)
+{
+    em_engine *e = left->engine;
+    em_stream *l = left, *r = right;
+    int lk = key_column(e, &l, lkey, 0, "join key");
+    int rk = lk < 0 ? -1 : key_column(e, &r, rkey, 1, "join key");
+    if (rk < 0)
+        return NULL;
+    const em_schema *ls = l->op->out_schema, *rs = r->op->out_schema;
+    int lt = em_schema_find(ls, ltime, strlen(ltime)), rt = em_schema_find(rs, rtime, strlen(rtime));
+    if (lt < 0 || rt < 0) {
+        em__engine_fail(e, EM_ENOTFOUND, "join: no time column '%s'", lt < 0 ? ltime : rtime);
+        return NULL;
+    }
+    char id[64];
+    em_errbuf err;
+    em_op *op;
+    op_id(e, "interval_join", id, sizeof id);
+    if (em_interval_join_create(&op, id, ls, lk, lt, rs, rk, rt, lower_us, upper_us, left_outer,
+                                &err)) {
+        em__engine_fail(e, err.code ? err.code : EM_EINVAL, "join: %s", err.msg);
+        return NULL;
+    }
+    if (rename_clashes(e, op, ls->nfields, right_name ? right_name : "right")) {
+        em_op_destroy(op);
+        return NULL;
+    }
+    em_stream *st = attach(e, op, l, 0);
+    if (st && em_op_connect(r->op, op, 1)) {
+        em__engine_fail(e, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return st;
+}
+
+em_stream *em_silence(em_stream *in, const char *key_col, const char *time_col,
+                      int64_t timeout_us)
+{
+    em_engine *e = in->engine;
+    const em_schema *s = in->op->out_schema;
+    int kc = em_schema_find(s, key_col, strlen(key_col));
+    int tc = time_col ? em_schema_find(s, time_col, strlen(time_col)) : -1;
+    if (kc < 0 || (time_col && tc < 0)) {
+        em__engine_fail(e, EM_ENOTFOUND, "silence: no column '%s'", kc < 0 ? key_col : time_col);
+        return NULL;
+    }
+    char id[64];
+    em_errbuf err;
+    em_op *op;
+    op_id(e, "silence", id, sizeof id);
+    if (em_silence_create(&op, id, s, kc, tc, timeout_us, &err)) {
+        em__engine_fail(e, err.code ? err.code : EM_EINVAL, "silence: %s", err.msg);
+        return NULL;
+    }
+    return attach(e, op, in, 0);
 }

@@ -1,7 +1,7 @@
 /*
- * expr/expr.c - expression constructors, binding (name resolution, overload
- * choice, implicit casts) and tree evaluation, plus em_expr_filter with a
- * one-pass fast path for `column <op> literal`.
+ * expr/expr.c - expression constructors and binding: name resolution,
+ * overload choice among the built-in tables and the user registry, and
+ * implicit casts. Evaluation is in eval.c.
  */
 #include "expr/expr_int.h"
 
@@ -174,6 +174,8 @@ static int can_coerce(em_type from, em_type to)
 
 static em_type sig_arg(const em_func_def *d, uint32_t i)
 {
+    if (!d->fn)
+        return ((const em_user_func *)d)->argv[i];
     return d->args[i < 3 ? i : 2];
 }
 
@@ -201,13 +203,13 @@ static int coerce(em_expr **slot, em_type t)
 
 /* Does d accept the argument types? Computes the ANY type in *anyt.
  * exact: no coercion allowed except within ANY groups. */
-static int sig_match(const em_func_def *d, em_expr **args, uint32_t n, int exact, int *anyt)
+static int sig_match(const em_func_def *d, const em_type *types, uint32_t n, int exact, int *anyt)
 {
     if (n < d->min_args || (d->max_args != 255 && n > d->max_args))
         return 0;
     *anyt = EM_TYPE_NULL;
     for (uint32_t i = 0; i < n; i++) {
-        em_type want = sig_arg(d, i), got = args[i]->type;
+        em_type want = sig_arg(d, i), got = types[i];
         if (want == EM__T_ANY || want == EM__T_NUM) {
             if (want == EM__T_NUM && got != EM_TYPE_NULL && got != EM_TYPE_BIGINT &&
                 got != EM_TYPE_DOUBLE)
@@ -223,20 +225,34 @@ static int sig_match(const em_func_def *d, em_expr **args, uint32_t n, int exact
     return 1;
 }
 
-static const em_func_def *find_def(const char *name, em_expr **args, uint32_t n, int *anyt,
-                                   int *name_found)
+/* The registry's definitions, in registration order (registry.c). */
+const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t *n);
+
+const em_func_def *em__func_find(const em_func_registry *reg, const char *name,
+                                 const em_type *types, uint32_t n, int exact_only, int *anyt,
+                                 int *name_found)
 {
-    static const em_func_def *const tables[] = {em__funcs_ops, em__funcs_scalar};
+    static const em_func_def *const tables[] = {em__funcs_arith, em__funcs_ops, em__funcs_scalar};
+    uint32_t nuser = 0;
+    const em_user_func *const *user = reg ? em__registry_defs(reg, &nuser) : NULL;
     *name_found = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t t = 0; t < 2; t++)
+    for (int pass = 0; pass < (exact_only ? 1 : 2); pass++) {
+        for (size_t t = 0; t < 3; t++)
             for (const em_func_def *d = tables[t]; d->name; d++) {
                 if (strcasecmp(d->name, name) != 0)
                     continue;
                 *name_found = 1;
-                if (sig_match(d, args, n, pass == 0, anyt))
+                if (sig_match(d, types, n, pass == 0, anyt))
                     return d;
             }
+        for (uint32_t i = 0; i < nuser; i++) {
+            if (strcasecmp(user[i]->base.name, name) != 0)
+                continue;
+            *name_found = 1;
+            if (sig_match(&user[i]->base, types, n, pass == 0, anyt))
+                return &user[i]->base;
+        }
+    }
     return NULL;
 }
 
@@ -252,7 +268,47 @@ static void type_list(em_expr **args, uint32_t n, char *buf, size_t cap)
     }
 }
 
+/* A literal that `x OP literal` kernels take as a scalar. */
+static int scalar_lit(const em_expr *x)
+{
+    return x->kind == EX_LIT && !x->null_lit &&
+           (x->type == EM_TYPE_BIGINT || x->type == EM_TYPE_DOUBLE ||
+            x->type == EM_TYPE_TIMESTAMP || x->type == EM_TYPE_INTERVAL);
+}
+
+/* Records on a bound call what the evaluator treats specially: AND/OR
+ * (narrowing), comparisons (filter fast path) and a literal operand. */
+static void mark_special(em_expr *e)
+{
+    static const char *const cmps[] = {"=", "<>", "<", "<=", ">", ">=", "!="};
+    e->opk = OPK_NONE;
+    e->litk = NULL;
+    if (!e->def->fn)
+        return;
+    if (strcasecmp(e->name, "and") == 0 && e->nargs == 2)
+        e->opk = OPK_AND;
+    else if (strcasecmp(e->name, "or") == 0 && e->nargs == 2)
+        e->opk = OPK_OR;
+    for (int i = 0; i < 7 && e->nargs == 2; i++)
+        if (strcmp(e->name, cmps[i]) == 0) {
+            e->opk = OPK_CMP;
+            e->cmp = i == 6 ? 1 : i;
+        }
+    em_lit_kernel_fn k = e->nargs == 2 ? em__lit_kernel(e->def->fn) : NULL;
+    int l1 = e->nargs == 2 && scalar_lit(e->args[1]), l0 = e->nargs == 2 && scalar_lit(e->args[0]);
+    if (k && (l1 || l0) && e->args[l1 ? 0 : 1]->type != EM_TYPE_NULL) {
+        e->litk = k;
+        e->lit_left = !l1;
+    }
+}
+
 int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err)
+{
+    return em_expr_bind_with(e, in, NULL, err);
+}
+
+int em_expr_bind_with(em_expr *e, const em_schema *in, const em_func_registry *reg,
+                      em_errbuf *err)
 {
     int rc = 0;
     if (e->kind == EX_COL) {
@@ -269,7 +325,7 @@ int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err)
     if (e->kind == EX_LIT)
         return 0;
     for (uint32_t i = 0; i < e->nargs; i++)
-        if ((rc = em_expr_bind(e->args[i], in, err)) != 0)
+        if ((rc = em_expr_bind_with(e->args[i], in, reg, err)) != 0)
             return rc;
     if (e->kind == EX_CAST) {
         em_type f = e->args[0]->type, t = e->type;
@@ -314,7 +370,14 @@ int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err)
                 (rc = coerce(&e->args[i], EM_TYPE_TEXT)) != 0)
                 return rc;
     int anyt, found;
-    const em_func_def *d = find_def(e->name, e->args, e->nargs, &anyt, &found);
+    em_type small[8], *argt = small;
+    if (e->nargs > 8)
+        argt = em_arena_alloc(e->arena, e->nargs * sizeof *argt);
+    if (!argt)
+        return em_errf(err, EM_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < e->nargs; i++)
+        argt[i] = e->args[i]->type;
+    const em_func_def *d = em__func_find(reg, e->name, argt, e->nargs, 0, &anyt, &found);
     if (!d) {
         char types[256];
         type_list(e->args, e->nargs, types, sizeof types);
@@ -345,191 +408,6 @@ int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err)
     }
     e->def = d;
     e->type = d->ret == EM__T_ANY ? (em_type)anyt : d->ret;
-    return 0;
-}
-
-/* ---- evaluation ---- */
-
-static int eval_lit(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_column *out)
-{
-    uint32_t n = in->nrows;
-    if (e->type == EM_TYPE_TEXT && e->text_len * n > INT32_MAX)
-        return EM_ELIMIT;
-    int rc = em__out_alloc(cx, in, e->type == EM_TYPE_NULL ? EM_TYPE_BOOLEAN : e->type,
-                           e->type == EM_TYPE_TEXT ? (uint32_t)(e->text_len * n) : 0, out);
-    if (rc)
-        return rc;
-    if (e->null_lit) {
-        out->type = e->type;
-        out->validity = em_arena_calloc(cx->arena, em_bitmap_bytes(n) + 1, 1);
-        if (!out->validity)
-            return EM_ENOMEM;
-        out->null_count = n;
-        return 0;
-    }
-    for (uint32_t r = 0; r < n; r++) {
-        switch (e->type) {
-        case EM_TYPE_BOOLEAN: out->v.b[r] = (uint8_t)e->lit.b; break;
-        case EM_TYPE_DOUBLE: out->v.f64[r] = e->lit.d; break;
-        case EM_TYPE_TEXT:
-            memcpy(out->data + (size_t)r * e->text_len, e->text, e->text_len);
-            out->v.off[r + 1] = (int32_t)((size_t)(r + 1) * e->text_len);
-            break;
-        default: out->v.i64[r] = e->lit.i; break;
-        }
-    }
-    if (e->type == EM_TYPE_TEXT)
-        out->data_len = (uint32_t)(e->text_len * n);
-    return 0;
-}
-
-static int eval_case(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_column *out)
-{
-    em_column *a = em_arena_calloc(cx->arena, e->nargs ? e->nargs : 1, sizeof *a);
-    int rc = 0;
-    if (!a)
-        return EM_ENOMEM;
-    for (uint32_t i = 0; i < e->nargs; i++)
-        if ((rc = em_expr_eval(e->args[i], in, cx, &a[i])) != 0)
-            return rc;
-    int has_else = e->nargs > 2 * e->nwhen;
-    em_type t = e->type == EM_TYPE_NULL ? EM_TYPE_BOOLEAN : e->type;
-    uint32_t cap = 0;
-    if (t == EM_TYPE_TEXT)
-        for (uint32_t i = e->nwhen; i < e->nargs; i++)
-            cap += a[i].data_len;
-    if ((rc = em__out_alloc(cx, in, t, cap, out)) != 0)
-        return rc;
-    em_text_out to;
-    em__text_begin(&to, out);
-    EM__FOREACH_ROW(in, k, r) {
-        const em_column *src = NULL;
-        for (uint32_t w = 0; w < e->nwhen && !src; w++)
-            if (!em_column_is_null(&a[w], r) && a[w].v.b[r])
-                src = &a[e->nwhen + w];
-        if (!src && has_else)
-            src = &a[2 * e->nwhen];
-        if (!src || em_column_is_null(src, r) || e->type == EM_TYPE_NULL) {
-            rc = t == EM_TYPE_TEXT ? em__text_null(cx, &to, r) : em__set_null(cx, out, r);
-        } else if (t == EM_TYPE_TEXT) {
-            em_slice s = em_column_text(src, r);
-            rc = em__text_put(cx, &to, r, s.ptr, s.len);
-        } else {
-            size_t w = em_type_width(t);
-            memcpy((char *)out->v.ptr + w * r, (const char *)src->v.ptr + w * r, w);
-        }
-        if (rc)
-            return rc;
-    }
-    if (t == EM_TYPE_TEXT)
-        em__text_finish(&to);
-    out->type = e->type;
-    return 0;
-}
-
-int em_expr_eval(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_column *out)
-{
-    int rc = 0;
-    switch (e->kind) {
-    case EX_COL:
-        if (!e->bound || e->col >= in->ncols)
-            return EM_ESTATE;
-        *out = in->cols[e->col]; /* zero copy alias */
-        return 0;
-    case EX_LIT:
-        return eval_lit(e, in, cx, out);
-    case EX_CASE:
-        return eval_case(e, in, cx, out);
-    case EX_CAST: {
-        em_column x;
-        if ((rc = em_expr_eval(e->args[0], in, cx, &x)) != 0)
-            return rc;
-        return em__cast_column(cx, &x, in, e->type, out);
-    }
-    case EX_CALL: {
-        if (!e->def)
-            return EM_ESTATE;
-        em_column *a = em_arena_calloc(cx->arena, e->nargs ? e->nargs : 1, sizeof *a);
-        if (!a)
-            return EM_ENOMEM;
-        for (uint32_t i = 0; i < e->nargs; i++)
-            if ((rc = em_expr_eval(e->args[i], in, cx, &a[i])) != 0)
-                return rc;
-        memset(out, 0, sizeof *out);
-        out->type = e->type;
-        return e->def->fn(cx, a, e->nargs, in, out);
-    }
-    }
-    return EM_ESTATE;
-}
-
-/* One pass over the selection for `column <op> literal` on BIGINT/DOUBLE. */
-#define CMP_LOOP(T, arr, lit)                                                                      \
-    do {                                                                                           \
-        const T *v_ = (arr);                                                                       \
-        T l_ = (lit);                                                                              \
-        for (uint32_t k = 0; k < cnt; k++) {                                                       \
-            uint32_t r = in->sel ? in->sel[k] : k;                                                 \
-            int keep;                                                                              \
-            switch (op) {                                                                          \
-            case 0: keep = v_[r] == l_; break;                                                     \
-            case 1: keep = v_[r] != l_; break;                                                     \
-            case 2: keep = v_[r] < l_; break;                                                      \
-            case 3: keep = v_[r] <= l_; break;                                                     \
-            case 4: keep = v_[r] > l_; break;                                                      \
-            default: keep = v_[r] >= l_; break;                                                    \
-            }                                                                                      \
-            sel[ns] = r;                                                                           \
-            ns += (uint32_t)(keep && !em_column_is_null(c, r));                                    \
-        }                                                                                          \
-    } while (0)
-
-static int fast_filter(const em_expr *p, em_batch *in, uint32_t *sel, uint32_t *nsel)
-{
-    static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
-    if (p->kind != EX_CALL || p->nargs != 2)
-        return 0;
-    const em_expr *c0 = p->args[0], *l = p->args[1];
-    if (c0->kind != EX_COL || l->kind != EX_LIT || l->null_lit || c0->type != l->type)
-        return 0;
-    int op = -1;
-    for (int i = 0; i < 6; i++)
-        if (strcmp(p->name, ops[i]) == 0 || (i == 1 && strcmp(p->name, "!=") == 0))
-            op = i;
-    if (op < 0 || !c0->bound || c0->col >= in->ncols)
-        return 0;
-    const em_column *c = &in->cols[c0->col];
-    uint32_t cnt = em_batch_count(in), ns = 0;
-    if (c->type == EM_TYPE_DOUBLE)
-        CMP_LOOP(double, c->v.f64, l->lit.d);
-    else if (c->type == EM_TYPE_BIGINT || c->type == EM_TYPE_TIMESTAMP)
-        CMP_LOOP(int64_t, c->v.i64, l->lit.i);
-    else
-        return 0;
-    *nsel = ns;
-    return 1;
-}
-
-int em_expr_filter(const em_expr *pred, em_batch *in, em_eval_ctx *cx)
-{
-    if (pred->type != EM_TYPE_BOOLEAN && pred->type != EM_TYPE_NULL)
-        return EM_ETYPE;
-    uint32_t cnt = em_batch_count(in), ns = 0;
-    uint32_t *sel = em_arena_alloc(cx->arena, (cnt ? cnt : 1) * sizeof *sel);
-    if (!sel)
-        return EM_ENOMEM;
-    if (!fast_filter(pred, in, sel, &ns)) {
-        em_column c;
-        int rc = em_expr_eval(pred, in, cx, &c);
-        if (rc)
-            return rc;
-        for (uint32_t k = 0; k < cnt; k++) {
-            uint32_t r = em_batch_row(in, k);
-            sel[ns] = r;
-            ns += (uint32_t)(c.type == EM_TYPE_BOOLEAN && !em_column_is_null(&c, r) && c.v.b[r]);
-        }
-    }
-    in->sel = sel;
-    in->nsel = ns;
+    mark_special(e);
     return 0;
 }

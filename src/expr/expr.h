@@ -18,11 +18,36 @@
 #include "batch/batch.h"
 #include "core/errbuf.h"
 #include "core/mem.h"
+#include "ember/ember.h"
 #include "ember/types.h"
 
 #include <stdint.h>
 
 typedef struct em_expr em_expr;
+
+/* ---- user function registry ----
+ *
+ * Holds scalar functions registered through the C API, next to the static
+ * built-in tables of func.c. A heap object owned by its creator (the engine
+ * keeps one per engine). Expressions bound with it point into it, so it must
+ * outlive every bound expression that calls a user function. */
+typedef struct em_func_registry em_func_registry;
+
+/* Creates an empty registry in *out. Returns 0 or EM_ENOMEM. */
+int em_func_registry_create(em_func_registry **out);
+/* Frees the registry and its definitions (NULL-safe). */
+void em_func_registry_destroy(em_func_registry *r);
+/* Registers fn(ud, ...) as name(arg_types[0..nargs)) -> result. name and
+ * arg_types are copied; ud is passed back to fn and never freed. The
+ * function is strict: a row where any argument is NULL is NULL whatever fn
+ * writes. Returns 0, EM_EEXISTS (a built-in or registered function already
+ * has this name and exactly these argument types), EM_EINVAL (empty name,
+ * NULL fn, more than 255 args, NULL argument type), EM_EUNSUPPORTED (TEXT
+ * or NULL result: a user function cannot allocate text) or EM_ENOMEM; err
+ * (may be NULL) says which. */
+int em_func_registry_add(em_func_registry *r, const char *name, uint32_t nargs,
+                         const em_type *arg_types, em_type result, em_scalar_fn fn, void *ud,
+                         em_errbuf *err);
 
 /* Constructors. Each allocates one node from a (and copies names/text into
  * a); returns NULL on out-of-memory (a NULL child makes the parent NULL, so
@@ -59,6 +84,11 @@ em_expr *em_expr_cast(em_arena *a, em_expr *x, em_type t);
  * date_trunc field literal) or EM_ENOMEM; on error err (may be
  * NULL) names the column/function and the types involved. */
 int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err);
+/* Like em_expr_bind, but a call may also resolve to a user function of reg
+ * (NULL: built-ins only). Built-ins win over user functions of the same
+ * signature. reg must outlive e. */
+int em_expr_bind_with(em_expr *e, const em_schema *in, const em_func_registry *reg,
+                      em_errbuf *err);
 
 /* Result type of a bound expression (EM_TYPE_NULL before bind for calls). */
 em_type em_expr_type(const em_expr *e);

@@ -1,11 +1,11 @@
 /*
- * expr/func.c - the function registry's operator table and kernels:
- * arithmetic, comparison, three-valued logic, IS NULL, LIKE, BETWEEN, IN,
- * ||, and the result-column helpers shared by all kernels.
+ * expr/func.c - the operator table and kernels for negation, three-valued
+ * logic, IS NULL, LIKE, BETWEEN, IN and ||, and the result-column helpers
+ * shared by all kernels.
  *
  * Kernels loop over the selection vector only; rows outside it keep
- * unspecified but initialised values. Arithmetic and comparison kernels are
- * specialised per type so the inner loops are branch-light.
+ * unspecified but initialised values. Arithmetic and comparison live in
+ * func_arith.c.
  */
 #include "expr/expr_int.h"
 
@@ -13,13 +13,6 @@
 
 #include <math.h>
 #include <string.h>
-
-int em_func_register(em_func_registry *r, const em_func_def *d)
-{
-    (void)r;
-    (void)d;
-    return EM_EUNSUPPORTED;
-}
 
 /* ---- result helpers ---- */
 
@@ -32,6 +25,42 @@ int em__out_alloc(em_eval_ctx *cx, const em_batch *in, em_type t, uint32_t cap, 
     if (at != EM_TYPE_TEXT)
         memset(out->v.ptr, 0, (in->nrows ? in->nrows : 1) * em_type_width(at));
     out->type = t;
+    return 0;
+}
+
+uint32_t em__count_nulls(const uint8_t *bm, uint32_t n)
+{
+    uint32_t valid = 0;
+    for (uint32_t i = 0; i < n / 8; i++)
+        valid += (uint32_t)__builtin_popcount(bm[i]);
+    if (n % 8)
+        valid += (uint32_t)__builtin_popcount(bm[n / 8] & ((1u << (n % 8)) - 1));
+    return n - valid;
+}
+
+int em__out_validity(em_eval_ctx *cx, em_column *out, const em_column *a, uint32_t n)
+{
+    size_t nb = em_bitmap_bytes(out->len);
+    uint8_t *restrict v = NULL;
+    out->validity = NULL;
+    out->null_count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *restrict x = a[i].validity;
+        if (!x)
+            continue;
+        if (!v) {
+            if (!(v = em_arena_alloc(cx->arena, nb ? nb : 1)))
+                return EM_ENOMEM;
+            memcpy(v, x, nb);
+        } else {
+            for (size_t k = 0; k < nb; k++)
+                v[k] &= x[k];
+        }
+    }
+    if (v) {
+        out->validity = v;
+        out->null_count = em__count_nulls(v, out->len);
+    }
     return 0;
 }
 
@@ -95,46 +124,7 @@ void em__text_finish(em_text_out *t)
     text_fill(t, t->c->len);
 }
 
-/* ---- arithmetic ---- */
-
-#define ARITH_KERNEL(name, T, fld, FAIL)                                                           \
-    static int name(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,          \
-                    em_column *out)                                                                \
-    {                                                                                              \
-        int rc = em__out_alloc(cx, in, out->type, 0, out);                                         \
-        if (rc)                                                                                    \
-            return rc;                                                                             \
-        const T *x = a[0].v.fld, *y = a[1].v.fld;                                                  \
-        T *o = (T *)out->v.ptr;                                                                    \
-        int maybe_null = a[0].validity || a[1].validity;                                           \
-        EM__FOREACH_ROW(in, k, r) {                                                                \
-            T res;                                                                                 \
-            if ((maybe_null && em__anynull(a, na, r)) || (FAIL)) {                                 \
-                if ((rc = em__set_null(cx, out, r)) != 0)                                          \
-                    return rc;                                                                     \
-            } else {                                                                               \
-                o[r] = res;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-        return 0;                                                                                  \
-    }
-
-/* BIGINT/TIMESTAMP/INTERVAL overflow gives NULL (PostgreSQL raises an
- * error; a stream processor must not stop on one bad record). */
-ARITH_KERNEL(add_i, int64_t, i64, __builtin_add_overflow(x[r], y[r], &res))
-ARITH_KERNEL(sub_i, int64_t, i64, __builtin_sub_overflow(x[r], y[r], &res))
-ARITH_KERNEL(mul_i, int64_t, i64, __builtin_mul_overflow(x[r], y[r], &res))
-ARITH_KERNEL(div_i, int64_t, i64,
-             (y[r] == 0 || (x[r] == INT64_MIN && y[r] == -1)) || ((res = x[r] / y[r]), 0))
-ARITH_KERNEL(mod_i, int64_t, i64,
-             y[r] == 0 || ((res = y[r] == -1 ? 0 : x[r] % y[r]), 0))
-ARITH_KERNEL(add_d, double, f64, ((res = x[r] + y[r]), 0))
-ARITH_KERNEL(sub_d, double, f64, ((res = x[r] - y[r]), 0))
-ARITH_KERNEL(mul_d, double, f64, ((res = x[r] * y[r]), 0))
-ARITH_KERNEL(div_d, double, f64, y[r] == 0.0 || ((res = x[r] / y[r]), 0))
-ARITH_KERNEL(mod_d, double, f64, y[r] == 0.0 || ((res = fmod(x[r], y[r])), 0))
-
-/* INTERVAL * BIGINT and BIGINT * INTERVAL share mul_i. INTERVAL / BIGINT: div_i. */
+/* ---- negation ---- */
 
 static int neg_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
                  em_column *out)
@@ -157,8 +147,6 @@ static int neg_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batc
 
 /* ---- comparison ---- */
 
-/* Three-way compare of same-typed values (TEXT bytewise). */
-int em__cmp_rows(const em_column *a, uint32_t ra, const em_column *b, uint32_t rb);
 int em__cmp_rows(const em_column *a, uint32_t ra, const em_column *b, uint32_t rb)
 {
     switch (a->type) {
@@ -176,40 +164,6 @@ int em__cmp_rows(const em_column *a, uint32_t ra, const em_column *b, uint32_t r
     default: return (a->v.i64[ra] > b->v.i64[rb]) - (a->v.i64[ra] < b->v.i64[rb]);
     }
 }
-
-#define CMP_KERNEL(name, OP)                                                                       \
-    static int name(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,          \
-                    em_column *out)                                                                \
-    {                                                                                              \
-        int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);                                   \
-        if (rc)                                                                                    \
-            return rc;                                                                             \
-        uint8_t *o = out->v.b;                                                                     \
-        if (a[0].type == EM_TYPE_DOUBLE) {                                                         \
-            const double *x = a[0].v.f64, *y = a[1].v.f64;                                         \
-            EM__FOREACH_ROW(in, k, r) o[r] = x[r] OP y[r];                                         \
-        } else if (a[0].type == EM_TYPE_BIGINT || a[0].type == EM_TYPE_TIMESTAMP ||                \
-                   a[0].type == EM_TYPE_INTERVAL) {                                                \
-            const int64_t *x = a[0].v.i64, *y = a[1].v.i64;                                        \
-            EM__FOREACH_ROW(in, k, r) o[r] = x[r] OP y[r];                                         \
-        } else if (a[0].type != EM_TYPE_NULL) {                                                    \
-            EM__FOREACH_ROW(in, k, r) o[r] = em__cmp_rows(&a[0], r, &a[1], r) OP 0;                \
-        }                                                                                          \
-        if (a[0].validity || a[1].validity || a[0].type == EM_TYPE_NULL) {                         \
-            EM__FOREACH_ROW(in, k, r) if (em__anynull(a, na, r) || a[0].type == EM_TYPE_NULL) {    \
-                if ((rc = em__set_null(cx, out, r)) != 0)                                          \
-                    return rc;                                                                     \
-            }                                                                                      \
-        }                                                                                          \
-        return 0;                                                                                  \
-    }
-
-CMP_KERNEL(eq_k, ==)
-CMP_KERNEL(ne_k, !=)
-CMP_KERNEL(lt_k, <)
-CMP_KERNEL(le_k, <=)
-CMP_KERNEL(gt_k, >)
-CMP_KERNEL(ge_k, >=)
 
 /* ---- logic (three-valued: 0 false, 1 true, 2 unknown) ---- */
 
@@ -437,35 +391,9 @@ static int concat_op_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const e
 #define NUM EM__T_NUM
 
 const em_func_def em__funcs_ops[] = {
-    {"+", 2, 2, {I, I}, I, add_i},
-    {"+", 2, 2, {D, D}, D, add_d},
-    {"+", 2, 2, {TS, IV}, TS, add_i},
-    {"+", 2, 2, {IV, TS}, TS, add_i},
-    {"+", 2, 2, {IV, IV}, IV, add_i},
-    {"-", 2, 2, {I, I}, I, sub_i},
-    {"-", 2, 2, {D, D}, D, sub_d},
-    {"-", 2, 2, {TS, IV}, TS, sub_i},
-    {"-", 2, 2, {TS, TS}, IV, sub_i},
-    {"-", 2, 2, {IV, IV}, IV, sub_i},
-    {"*", 2, 2, {I, I}, I, mul_i},
-    {"*", 2, 2, {D, D}, D, mul_d},
-    {"*", 2, 2, {IV, I}, IV, mul_i},
-    {"*", 2, 2, {I, IV}, IV, mul_i},
-    {"/", 2, 2, {I, I}, I, div_i},
-    {"/", 2, 2, {D, D}, D, div_d},
-    {"/", 2, 2, {IV, I}, IV, div_i},
-    {"%", 2, 2, {I, I}, I, mod_i},
-    {"%", 2, 2, {D, D}, D, mod_d},
     {"neg", 1, 1, {NUM}, ANY, neg_k},
     {"neg", 1, 1, {IV}, IV, neg_k},
     {"||", 2, 2, {S, S}, S, concat_op_k},
-    {"=", 2, 2, {ANY, ANY}, B, eq_k},
-    {"<>", 2, 2, {ANY, ANY}, B, ne_k},
-    {"!=", 2, 2, {ANY, ANY}, B, ne_k},
-    {"<", 2, 2, {ANY, ANY}, B, lt_k},
-    {"<=", 2, 2, {ANY, ANY}, B, le_k},
-    {">", 2, 2, {ANY, ANY}, B, gt_k},
-    {">=", 2, 2, {ANY, ANY}, B, ge_k},
     {"and", 2, 2, {B, B}, B, and_k},
     {"or", 2, 2, {B, B}, B, or_k},
     {"not", 1, 1, {B}, B, not_k},

@@ -4,8 +4,10 @@
  * The operator takes column indexes of its input schema (a planner projects
  * key, time and argument expressions beforehand). Group keys are interned
  * once per operator (key id); each open window (a pane for HOP) holds a
- * compact table key id -> slot with the aggregate states in a flat array.
- * agg_funcs.c implements the aggregate states; aggregate.c the operator.
+ * table key id -> record of compact per-kind states (agg_int.h).
+ * agg_funcs.c implements the generic aggregate states (all kinds; used by
+ * SESSION windows and the kinds without a compact layout); agg_keys.c,
+ * agg_state.c and aggregate.c the operator.
  */
 #ifndef EMBER_OPS_AGG_H
 #define EMBER_OPS_AGG_H
@@ -34,7 +36,10 @@ typedef struct {
 
 /* Creates an aggregate operator. Output schema: group key columns (named as
  * in input), then window_start, window_end (TIMESTAMP) when windowed, then
- * one column per aggregate. HOP needs size a multiple of slide. Arrays are
+ * one column per aggregate. HOP needs size a multiple of slide. Windows are
+ * emitted once, when the watermark passes their end; a running aggregate
+ * emits at end_batch every group whose result changed in the micro-batch
+ * (new groups included, groups whose rows left every result as it was not). Arrays are
  * copied; in is borrowed for the call. Returns 0, EM_EINVAL (message in
  * err), or EM_ENOMEM. */
 int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32_t nkeys,
@@ -59,15 +64,26 @@ __attribute__((visibility("hidden"))) em_type em__agg_out_type(em_agg_kind k, em
 __attribute__((visibility("hidden"))) int em__agg_update(em_agg_kind k, em__agg_state *s,
                                                          const em_column *c, uint32_t row,
                                                          int64_t ts, uint64_t seq);
-/* em__agg_update for n rows: row rows[i] updates base[i][j] (skipped when
- * base[i] is NULL), with time ts[i] and sequence seq0 + i. */
-__attribute__((visibility("hidden"))) int
-em__agg_update_rows(em_agg_kind k, em__agg_state *const *base, uint32_t j, const em_column *c,
-                    const uint32_t *rows, uint32_t n, const int64_t *ts, uint64_t seq0);
 /* Merges src into dst (Chan's formula for the moments). 0 or EM_ENOMEM. */
 __attribute__((visibility("hidden"))) int em__agg_merge(em_agg_kind k, em_type t,
                                                         em__agg_state *dst,
                                                         const em__agg_state *src);
+/* One aggregate result: NULL, an int64 (BIGINT, TIMESTAMP, INTERVAL,
+ * BOOLEAN 0/1), a double, or TEXT bytes borrowed from the state (valid
+ * until the state changes). */
+typedef struct em__agg_val {
+    int null;
+    union { int64_t i; double d; } v;
+    const char *p; /* TEXT */
+    uint32_t len;
+} em__agg_val;
+
+/* The result of state s of kind k over input type t. */
+__attribute__((visibility("hidden"))) void em__agg_value(em_agg_kind k, em_type t,
+                                                        const em__agg_state *s, em__agg_val *out);
+/* Writes v (of output type t) into column col of the builder's current row. */
+__attribute__((visibility("hidden"))) int em__agg_put(em_batch_builder *bb, uint32_t col,
+                                                     em_type t, const em__agg_val *v);
 /* Writes the result into column col of the builder's current row. */
 __attribute__((visibility("hidden"))) int em__agg_result(em_agg_kind k, em_type t,
                                                          const em__agg_state *s,

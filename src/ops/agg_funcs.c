@@ -359,55 +359,85 @@ int em__agg_merge(em_agg_kind k, em_type t, em__agg_state *dst, const em__agg_st
     return 0;
 }
 
-int em__agg_result(em_agg_kind k, em_type t, const em__agg_state *s, em_batch_builder *bb,
-                   uint32_t col)
+void em__agg_value(em_agg_kind k, em_type t, const em__agg_state *s, em__agg_val *out)
 {
+    double n = (double)s->n;
+    out->null = 0;
+    out->p = NULL;
+    out->len = 0;
     switch (k) {
     case EM_AGG_COUNT_STAR:
     case EM_AGG_COUNT:
     case EM_AGG_COUNT_DISTINCT:
-        em_batch_builder_set_i64(bb, col, s->n);
-        return 0;
+        out->v.i = s->n;
+        return;
     default:
         break;
     }
-    if (s->n == 0)
-        return em_batch_builder_set_null(bb, col);
-    double n = (double)s->n;
+    if (s->n == 0) {
+        out->null = 1;
+        out->v.i = 0;
+        return;
+    }
     switch (k) {
     case EM_AGG_AVG:
-        em_batch_builder_set_f64(bb, col, s->a.d);
-        return 0;
+        out->v.d = s->a.d;
+        return;
     case EM_AGG_VAR_POP:
-        em_batch_builder_set_f64(bb, col, s->b.d / n);
-        return 0;
+        out->v.d = s->b.d / n;
+        return;
     case EM_AGG_STDDEV_POP:
-        em_batch_builder_set_f64(bb, col, sqrt(s->b.d / n));
-        return 0;
+        out->v.d = sqrt(s->b.d / n);
+        return;
     case EM_AGG_VAR_SAMP:
     case EM_AGG_STDDEV_SAMP:
-        if (s->n < 2)
-            return em_batch_builder_set_null(bb, col);
-        em_batch_builder_set_f64(bb, col,
-                                 k == EM_AGG_VAR_SAMP ? s->b.d / (n - 1) : sqrt(s->b.d / (n - 1)));
-        return 0;
+        if (s->n < 2) {
+            out->null = 1;
+            out->v.i = 0;
+            return;
+        }
+        out->v.d = k == EM_AGG_VAR_SAMP ? s->b.d / (n - 1) : sqrt(s->b.d / (n - 1));
+        return;
     default:
         break;
     }
     /* sum, min, max, first, last: the stored value in the input type */
+    if (t == EM_TYPE_TEXT) {
+        out->p = (const char *)s->a.p + 4;
+        out->len = blob_len(s->a.p);
+        out->v.i = 0;
+    } else if (t == EM_TYPE_DOUBLE) {
+        out->v.d = s->a.d;
+    } else {
+        out->v.i = t == EM_TYPE_BOOLEAN ? s->a.i != 0 : s->a.i;
+    }
+}
+
+int em__agg_put(em_batch_builder *bb, uint32_t col, em_type t, const em__agg_val *v)
+{
+    if (v->null)
+        return em_batch_builder_set_null(bb, col);
     switch (t) {
     case EM_TYPE_TEXT:
-        return em_batch_builder_set_text(bb, col, (const char *)s->a.p + 4, blob_len(s->a.p));
+        return em_batch_builder_set_text(bb, col, v->p, v->len);
     case EM_TYPE_DOUBLE:
-        em_batch_builder_set_f64(bb, col, s->a.d);
+        em_batch_builder_set_f64(bb, col, v->v.d);
         return 0;
     case EM_TYPE_BOOLEAN:
-        em_batch_builder_set_bool(bb, col, s->a.i != 0);
+        em_batch_builder_set_bool(bb, col, v->v.i != 0);
         return 0;
     default:
-        em_batch_builder_set_i64(bb, col, s->a.i);
+        em_batch_builder_set_i64(bb, col, v->v.i);
         return 0;
     }
+}
+
+int em__agg_result(em_agg_kind k, em_type t, const em__agg_state *s, em_batch_builder *bb,
+                   uint32_t col)
+{
+    em__agg_val v;
+    em__agg_value(k, t, s, &v);
+    return em__agg_put(bb, col, em__agg_out_type(k, t), &v);
 }
 
 void em__agg_free(em_agg_kind k, em_type t, em__agg_state *s)
@@ -439,66 +469,5 @@ size_t em__agg_heap_bytes(em_agg_kind k, em_type t, const em__agg_state *s)
     if (t == EM_TYPE_TEXT && s->n &&
         (k == EM_AGG_MIN || k == EM_AGG_MAX || k == EM_AGG_FIRST || k == EM_AGG_LAST))
         return 4 + blob_len(s->a.p);
-    return 0;
-}
-
-int em__agg_update_rows(em_agg_kind k, em__agg_state *const *base, uint32_t j,
-                        const em_column *c, const uint32_t *rows, uint32_t n, const int64_t *ts,
-                        uint64_t seq0)
-{
-    /* tight loops for the common NULL-free numeric cases; rows with no
-     * state (base NULL: late or NULL time) are skipped */
-    int fast = k == EM_AGG_COUNT_STAR ||
-               (c && !c->validity && (c->type == EM_TYPE_DOUBLE || c->type == EM_TYPE_BIGINT));
-    if (fast) {
-        switch (k) {
-        case EM_AGG_COUNT_STAR:
-        case EM_AGG_COUNT:
-            for (uint32_t i = 0; i < n; i++)
-                if (base[i])
-                    base[i][j].n++;
-            return 0;
-        case EM_AGG_MIN:
-        case EM_AGG_MAX:
-            if (c->type != EM_TYPE_DOUBLE)
-                break;
-            for (uint32_t i = 0; i < n; i++) {
-                em__agg_state *s = base[i] ? &base[i][j] : NULL;
-                if (!s)
-                    continue;
-                double x = c->v.f64[rows[i]];
-                if (!s->n || (k == EM_AGG_MIN ? x < s->a.d : x > s->a.d)) {
-                    s->a.d = x;
-                    s->n = 1;
-                }
-            }
-            return 0;
-        case EM_AGG_AVG:
-        case EM_AGG_STDDEV_SAMP:
-        case EM_AGG_STDDEV_POP:
-        case EM_AGG_VAR_SAMP:
-        case EM_AGG_VAR_POP:
-            for (uint32_t i = 0; i < n; i++) {
-                em__agg_state *s = base[i] ? &base[i][j] : NULL;
-                if (!s)
-                    continue;
-                double x = val_f64(c, rows[i]);
-                s->n++;
-                double d = x - s->a.d;
-                s->a.d += d / (double)s->n;
-                s->b.d += d * (x - s->a.d);
-            }
-            return 0;
-        default:
-            break;
-        }
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        if (!base[i])
-            continue;
-        int rc = em__agg_update(k, &base[i][j], c, rows[i], ts[i], seq0 + i);
-        if (rc)
-            return rc;
-    }
     return 0;
 }

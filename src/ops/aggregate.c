@@ -1,76 +1,28 @@
 /*
  * ops/aggregate.c - the hash aggregate operator: running (per key) or over
- * TUMBLE / HOP windows in event or processing time. See ops/agg.h.
+ * TUMBLE / HOP windows in event or processing time. See ops/agg.h; the
+ * state layout and the batch passes are described in agg_int.h.
  *
- * Group keys are serialised (a tag byte per column, then the value) and
- * interned once per operator in an open-addressing table: key id. Every open
- * pane (a TUMBLE window, or a HOP pane of `slide` µs) maps key id -> slot in
- * its own small table, with the aggregate states of slot s at
- * st[s * naggs ...]. A row updates exactly one pane. A closing HOP window
- * merges its size/slide panes into a scratch pane; a pane is freed once no
- * open window needs it (pane_start + size <= watermark).
+ * Every open pane (a TUMBLE window, or a HOP pane of `slide` µs) holds one
+ * record per key present in it. A row updates exactly one pane. A closing
+ * HOP window merges its size/slide panes into a dense scratch pane; a pane
+ * is freed once no open window needs it (pane_start + size <= watermark).
+ * SESSION windows live in window.c (per-key session lists of generic
+ * states).
  *
- * SESSION windows live in window.c (per-key session lists).
- *
- * Rows are processed in two passes per batch: resolve (pane, slot) for every
- * row, then update each aggregate column by column, so no per-row malloc.
+ * Running aggregates emit, at the end of each micro-batch, every group
+ * whose result changed: the first time a micro-batch touches a group its
+ * results are snapshotted (TEXT copied into the micro-batch arena) and
+ * end_batch compares them with the new ones.
  */
-#include "ops/agg.h"
+#include "ops/agg_int.h"
 
-#include "core/hash.h"
 #include "ember/error.h"
 
 #include <stdio.h>
 #include <string.h>
 
-typedef struct pane {
-    int64_t start;
-    uint32_t cap;       /* tab size, power of two */
-    uint32_t n;         /* slots in use */
-    uint32_t scap;      /* slot capacity */
-    uint32_t *tab;      /* slot + 1, 0 = empty */
-    uint32_t *slot_key; /* slot -> key id */
-    em__agg_state *st;  /* scap * naggs */
-    uint8_t *changed;   /* running mode: slot touched this micro-batch */
-} pane;
-
-typedef struct agg_op {
-    em_op op;
-    uint32_t nkeys, naggs;
-    int *key_cols;
-    em_type *key_types;
-    em_agg_kind *kinds;
-    int *args;
-    em_type *arg_types;
-    em_window_spec win;
-    int64_t pane_us;
-
-    /* interned keys */
-    uint32_t nk, kcap, ktab_cap;
-    uint64_t *ktab; /* hash high 32 bits << 32 | key id + 1; 0 = empty */
-    uint64_t *khash;
-    uint32_t *koff, *klen;
-    char *kbuf;
-    size_t kbuf_len, kbuf_cap;
-
-    pane **panes; /* open panes sorted by start */
-    uint32_t npanes, pcap;
-    pane *merge;  /* HOP scratch pane */
-    em__sessions *sess; /* SESSION windows */
-    int64_t closed_wm;
-    uint64_t seq;
-
-    /* per-batch scratch */
-    uint32_t scap;
-    pane **row_pane;
-    uint32_t *row_slot, *row_idx;
-    em__agg_state **row_st;
-    int64_t *row_ts;
-    char *ks;
-    size_t ks_cap;
-    uint32_t *chg;
-    uint32_t nchg, chg_cap;
-} agg_op;
+#define ROWS(rec) (*(int64_t *)(void *)(rec))
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -87,84 +39,6 @@ static int ends_by(int64_t start, int64_t size, int64_t wm)
     if (__builtin_sub_overflow(wm, size, &lim))
         return 0;
     return start <= lim;
-}
-
-/* ---- panes ---- */
-
-static void pane_free(agg_op *g, pane *p)
-{
-    if (!p)
-        return;
-    for (uint32_t s = 0; s < p->n; s++)
-        for (uint32_t j = 0; j < g->naggs; j++)
-            em__agg_free(g->kinds[j], g->arg_types[j], &p->st[(size_t)s * g->naggs + j]);
-    em_free(p->tab);
-    em_free(p->slot_key);
-    em_free(p->st);
-    em_free(p->changed);
-    em_free(p);
-}
-
-/* Empties p, keeping its memory. */
-static void pane_clear(agg_op *g, pane *p)
-{
-    for (uint32_t s = 0; s < p->n; s++)
-        for (uint32_t j = 0; j < g->naggs; j++)
-            em__agg_free(g->kinds[j], g->arg_types[j], &p->st[(size_t)s * g->naggs + j]);
-    if (p->tab)
-        memset(p->tab, 0, p->cap * sizeof *p->tab);
-    p->n = 0;
-}
-
-/* Slot of key id k in p, created (zeroed states) if absent; UINT32_MAX on OOM. */
-static uint32_t pane_slot(agg_op *g, pane *p, uint32_t k)
-{
-    if ((p->n + 1) * 4 > p->cap * 3) {
-        uint32_t nc = p->cap ? p->cap * 2 : 16;
-        uint32_t *nt = em_calloc(nc, sizeof *nt);
-        if (!nt)
-            return UINT32_MAX;
-        for (uint32_t s = 0; s < p->n; s++) {
-            uint32_t h = (uint32_t)g->khash[p->slot_key[s]] & (nc - 1);
-            while (nt[h])
-                h = (h + 1) & (nc - 1);
-            nt[h] = s + 1;
-        }
-        em_free(p->tab);
-        p->tab = nt;
-        p->cap = nc;
-    }
-    uint32_t h = (uint32_t)g->khash[k] & (p->cap - 1);
-    while (p->tab[h]) {
-        if (p->slot_key[p->tab[h] - 1] == k)
-            return p->tab[h] - 1;
-        h = (h + 1) & (p->cap - 1);
-    }
-    if (p->n == p->scap) {
-        uint32_t nc = p->scap ? p->scap * 2 : 8;
-        uint32_t *sk = em_realloc(p->slot_key, (size_t)nc * sizeof *sk);
-        if (!sk)
-            return UINT32_MAX;
-        p->slot_key = sk;
-        em__agg_state *st = em_realloc(p->st, (size_t)nc * g->naggs * sizeof *st + 1);
-        if (!st)
-            return UINT32_MAX;
-        p->st = st;
-        if (g->win.kind == EM_WIN_NONE) {
-            uint8_t *c = em_realloc(p->changed, nc);
-            if (!c)
-                return UINT32_MAX;
-            p->changed = c;
-        }
-        p->scap = nc;
-    }
-    uint32_t s = p->n++;
-    p->slot_key[s] = k;
-    memset(&p->st[(size_t)s * g->naggs], 0, g->naggs * sizeof *p->st);
-    if (p->changed)
-        p->changed[s] = 0;
-    p->tab[h] = s + 1;
-    return s;
 }
 
 /* Open pane starting at start, created if absent; NULL on OOM. */
@@ -192,119 +66,11 @@ static pane *get_pane(agg_op *g, int64_t start)
     if (!p)
         return NULL;
     p->start = start;
+    p->dense = g->win.kind == EM_WIN_NONE; /* the running pane holds every key */
     memmove(&g->panes[lo + 1], &g->panes[lo], (g->npanes - lo) * sizeof *g->panes);
     g->panes[lo] = p;
     g->npanes++;
     return p;
-}
-
-/* ---- keys ---- */
-
-/* Serialises row's key into g->ks; returns its length or -1 on OOM. */
-static long key_bytes(agg_op *g, const em_batch *in, uint32_t row)
-{
-    size_t need = 0;
-    for (uint32_t i = 0; i < g->nkeys; i++) {
-        const em_column *c = &in->cols[g->key_cols[i]];
-        need += 1 + (c->type == EM_TYPE_TEXT ? 4 + (size_t)(c->v.off[row + 1] - c->v.off[row]) : 8);
-    }
-    if (need >= g->ks_cap) { /* never NULL, even for zero key columns */
-        char *n = em_realloc(g->ks, (need + 16) * 2);
-        if (!n)
-            return -1;
-        g->ks = n;
-        g->ks_cap = (need + 16) * 2;
-    }
-    char *w = g->ks;
-    for (uint32_t i = 0; i < g->nkeys; i++) {
-        const em_column *c = &in->cols[g->key_cols[i]];
-        if (em_column_is_null(c, row)) {
-            *w++ = 0;
-            continue;
-        }
-        *w++ = 1;
-        if (c->type == EM_TYPE_TEXT) {
-            em_slice t = em_column_text(c, row);
-            uint32_t n = (uint32_t)t.len;
-            memcpy(w, &n, 4);
-            memcpy(w + 4, t.ptr, n);
-            w += 4 + n;
-        } else if (c->type == EM_TYPE_BOOLEAN) {
-            *w++ = (char)c->v.b[row];
-        } else {
-            int64_t v = c->v.i64[row];
-            if (c->type == EM_TYPE_DOUBLE && c->v.f64[row] == 0)
-                v = 0; /* -0.0 groups with 0.0 */
-            memcpy(w, &v, 8);
-            w += 8;
-        }
-    }
-    return (long)(w - g->ks);
-}
-
-/* Key id of the key in g->ks[0..n), interned if new; UINT32_MAX on OOM. */
-#define KEY_TAG UINT64_C(0xffffffff00000000)
-
-static uint32_t intern(agg_op *g, size_t n)
-{
-    uint64_t h = em_hash_bytes(g->ks, n, EM_HASH_SEED);
-    if ((g->nk + 1) * 4 > g->ktab_cap * 3) {
-        uint32_t nc = g->ktab_cap ? g->ktab_cap * 2 : 64;
-        uint64_t *nt = em_calloc(nc, sizeof *nt);
-        if (!nt)
-            return UINT32_MAX;
-        for (uint32_t k = 0; k < g->nk; k++) {
-            uint32_t j = (uint32_t)g->khash[k] & (nc - 1);
-            while (nt[j])
-                j = (j + 1) & (nc - 1);
-            nt[j] = (g->khash[k] & KEY_TAG) | (k + 1);
-        }
-        em_free(g->ktab);
-        g->ktab = nt;
-        g->ktab_cap = nc;
-    }
-    uint32_t j = (uint32_t)h & (g->ktab_cap - 1);
-    while (g->ktab[j]) {
-        uint64_t e = g->ktab[j];
-        uint32_t k = (uint32_t)e - 1;
-        /* the tag avoids touching key bytes of other keys (cache misses) */
-        if ((e & KEY_TAG) == (h & KEY_TAG) && g->klen[k] == n &&
-            memcmp(g->kbuf + g->koff[k], g->ks, n) == 0)
-            return k;
-        j = (j + 1) & (g->ktab_cap - 1);
-    }
-    if (g->nk == g->kcap) {
-        uint32_t nc = g->kcap ? g->kcap * 2 : 64;
-        uint64_t *kh = em_realloc(g->khash, (size_t)nc * sizeof *kh);
-        if (!kh)
-            return UINT32_MAX;
-        g->khash = kh;
-        uint32_t *ko = em_realloc(g->koff, (size_t)nc * sizeof *ko);
-        if (!ko)
-            return UINT32_MAX;
-        g->koff = ko;
-        uint32_t *kl = em_realloc(g->klen, (size_t)nc * sizeof *kl);
-        if (!kl)
-            return UINT32_MAX;
-        g->klen = kl;
-        g->kcap = nc;
-    }
-    if (g->kbuf_len + n + 1 > g->kbuf_cap) {
-        size_t nc = (g->kbuf_len + n + 1) * 2;
-        char *nb = em_realloc(g->kbuf, nc);
-        if (!nb)
-            return UINT32_MAX;
-        g->kbuf = nb;
-        g->kbuf_cap = nc;
-    }
-    memcpy(g->kbuf + g->kbuf_len, g->ks, n);
-    uint32_t k = g->nk++;
-    g->khash[k] = h;
-    g->koff[k] = (uint32_t)g->kbuf_len;
-    g->klen[k] = (uint32_t)n;
-    g->kbuf_len += n;
-    g->ktab[j] = (h & KEY_TAG) | (k + 1);
-    return k;
 }
 
 /* ---- emission ---- */
@@ -323,8 +89,10 @@ static int emit_flush(agg_op *g, emitter *e, em_op_ctx *cx)
     return b ? em_op_emit(&g->op, b, cx) : EM_ENOMEM;
 }
 
+/* Emits one group: key id, window [ws, we), and either a record (rec) or
+ * naggs generic states (st, SESSION windows). */
 static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t ws, int64_t we,
-                    const em__agg_state *st)
+                    const char *rec, const em__agg_state *st)
 {
     int rc;
     if (e->open && em_batch_builder_full(&e->bb) && (rc = emit_flush(g, e, cx)))
@@ -334,279 +102,396 @@ static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t 
             return rc;
         e->open = 1;
     }
-    const char *r = g->kbuf + g->koff[key];
-    uint32_t col = 0;
-    for (uint32_t i = 0; i < g->nkeys; i++, col++) {
-        if (!*r++) {
-            if ((rc = em_batch_builder_set_null(&e->bb, col)))
-                return rc;
-            continue;
-        }
-        em_type t = g->key_types[i];
-        if (t == EM_TYPE_TEXT) {
-            uint32_t n;
-            memcpy(&n, r, 4);
-            if ((rc = em_batch_builder_set_text(&e->bb, col, r + 4, n)))
-                return rc;
-            r += 4 + n;
-        } else if (t == EM_TYPE_BOOLEAN) {
-            em_batch_builder_set_bool(&e->bb, col, *r++ != 0);
-        } else {
-            int64_t v;
-            memcpy(&v, r, 8);
-            r += 8;
-            if (t == EM_TYPE_DOUBLE) {
-                double d;
-                memcpy(&d, &v, 8);
-                em_batch_builder_set_f64(&e->bb, col, d);
-            } else {
-                em_batch_builder_set_i64(&e->bb, col, v);
-            }
-        }
-    }
+    if ((rc = em__agg_keys_put(&g->keys, key, &e->bb)))
+        return rc;
+    uint32_t col = g->nkeys;
     if (g->win.kind != EM_WIN_NONE) {
         em_batch_builder_set_i64(&e->bb, col++, ws);
         em_batch_builder_set_i64(&e->bb, col++, we);
     }
-    for (uint32_t j = 0; j < g->naggs; j++, col++)
-        if ((rc = em__agg_result(g->kinds[j], g->arg_types[j], &st[j], &e->bb, col)))
+    for (uint32_t j = 0; j < g->naggs; j++, col++) {
+        em__agg_val v;
+        if (rec)
+            em__agg_rec_value(g, rec, j, &v);
+        else
+            em__agg_value(g->kinds[j], g->arg_types[j], &st[j], &v);
+        if ((rc = em__agg_put(&e->bb, col, g->res[j].out, &v)))
             return rc;
+    }
     return em_batch_builder_end_row(&e->bb);
 }
 
 static void update_stats(agg_op *g)
 {
-    uint64_t keys = 0, bytes = (uint64_t)g->kcap * 20 + g->ktab_cap * 8 + g->kbuf_cap;
+    uint64_t keys = 0, bytes = 0;
     if (g->sess)
         em__sessions_stats(g->sess, &keys, &bytes);
+    bytes += em__agg_keys_bytes(&g->keys);
     for (uint32_t i = 0; i < g->npanes; i++) {
-        const pane *p = g->panes[i];
-        keys += p->n;
-        bytes += sizeof *p + (uint64_t)p->cap * 4 +
-                 (uint64_t)p->scap * (4 + g->naggs * sizeof(em__agg_state) + (p->changed != NULL));
-        for (uint32_t j = 0; j < g->naggs; j++) {
-            if (g->arg_types[j] != EM_TYPE_TEXT && g->kinds[j] != EM_AGG_COUNT_DISTINCT)
-                continue; /* only these own heap memory */
-            for (uint32_t s = 0; s < p->n; s++)
-                bytes += em__agg_heap_bytes(g->kinds[j], g->arg_types[j],
-                                                &p->st[(size_t)s * g->naggs + j]);
-        }
+        keys += g->panes[i]->n;
+        bytes += em__pane_bytes(g, g->panes[i]);
     }
+    if (g->merge && g->merge->scap) /* HOP scratch: empty between closes */
+        bytes += (uint64_t)g->merge->scap * g->stride + (uint64_t)g->mlist_cap * 4;
     g->op.stats.state_keys = keys;
     g->op.stats.state_bytes = bytes;
 }
 
-typedef struct sess_emit {
+typedef struct emit_ctx {
     agg_op *g;
     emitter *e;
     em_op_ctx *cx;
-} sess_emit;
+    int64_t ws, we;
+} emit_ctx;
 
 static int sess_emit_row(void *ud, uint32_t key, int64_t start, int64_t end,
                          const em__agg_state *st)
 {
-    sess_emit *se = ud;
-    return emit_row(se->g, se->e, se->cx, key, start, end, st);
+    emit_ctx *ec = ud;
+    return emit_row(ec->g, ec->e, ec->cx, key, start, end, NULL, st);
+}
+
+static int emit_rec_fn(agg_op *g, void *ud, uint32_t id, const char *rec)
+{
+    emit_ctx *ec = ud;
+    return emit_row(g, ec->e, ec->cx, id, ec->ws, ec->we, rec, NULL);
+}
+
+/* Merges a pane's records into the HOP scratch pane, listing new ids. */
+static int merge_rec_fn(agg_op *g, void *ud, uint32_t id, const char *rec)
+{
+    uint32_t *nm = ud;
+    char *m = g->merge->st + (size_t)id * g->stride;
+    if (!ROWS(m))
+        g->mlist[(*nm)++] = id;
+    return em__agg_merge_rec(g, m, rec);
+}
+
+/* Emits the HOP windows with end <= wm not emitted yet. */
+static int close_hop(agg_op *g, int64_t wm, emitter *e, em_op_ctx *cx)
+{
+    int64_t size = g->win.size_us, slide = g->pane_us;
+    int64_t w = g->panes[0]->start - size + slide;
+    int64_t lo;
+    uint32_t nm = 0, idx = 0;
+    int rc = 0;
+    pane *m = g->merge;
+    /* windows ending <= closed_wm were emitted: start from the first
+     * aligned w with w + size > closed_wm */
+    if (g->closed_wm != EM_TS_MIN && !__builtin_sub_overflow(g->closed_wm, size, &lo)) {
+        lo = (floor_div(lo, slide) + 1) * slide;
+        if (lo > w)
+            w = lo;
+    }
+    if ((rc = em__pane_prepare(g, m, 0)))
+        return rc;
+    if (g->mlist_cap < g->keys.n) {
+        uint32_t *ml = em_realloc(g->mlist, (size_t)g->keys.cap * sizeof *ml);
+        if (!ml)
+            return EM_ENOMEM;
+        g->mlist = ml;
+        g->mlist_cap = g->keys.cap;
+    }
+    while (ends_by(w, size, wm)) {
+        while (idx < g->npanes && g->panes[idx]->start < w)
+            idx++;
+        if (idx == g->npanes)
+            break;
+        if (g->panes[idx]->start >= w + size) {
+            w = g->panes[idx]->start - size + slide;
+            continue;
+        }
+        for (uint32_t i = idx; i < g->npanes && g->panes[i]->start < w + size; i++)
+            if ((rc = em__pane_each(g, g->panes[i], merge_rec_fn, &nm)))
+                goto fail;
+        for (uint32_t i = 0; i < nm; i++)
+            if ((rc = emit_row(g, e, cx, g->mlist[i], w, w + size,
+                               m->st + (size_t)g->mlist[i] * g->stride, NULL)))
+                goto fail;
+        for (uint32_t i = 0; i < nm; i++)
+            em__agg_rec_clear(g, m->st + (size_t)g->mlist[i] * g->stride);
+        nm = 0;
+        w += slide;
+    }
+    return 0;
+fail:
+    for (uint32_t i = 0; i < nm; i++)
+        em__agg_rec_clear(g, m->st + (size_t)g->mlist[i] * g->stride);
+    return rc;
 }
 
 /* Emits and frees every window with window_end <= wm not emitted yet. */
 static int close_windows(agg_op *g, int64_t wm, em_op_ctx *cx)
 {
     emitter e = {.open = 0};
-    int rc = 0;
-    int64_t size = g->win.size_us, slide = g->pane_us;
+    emit_ctx ec = {g, &e, cx, 0, 0};
+    int rc = 0, rc2;
+    int64_t size = g->win.size_us;
     if (wm <= g->closed_wm)
         return 0;
     if (g->sess) {
-        sess_emit se = {g, &e, cx};
-        rc = em__sessions_close(g->sess, wm, sess_emit_row, &se);
-        g->closed_wm = wm;
-        int rc2 = emit_flush(g, &e, cx);
-        update_stats(g);
-        return rc ? rc : rc2;
+        rc = em__sessions_close(g->sess, wm, sess_emit_row, &ec);
+        goto done;
     }
-    if (g->win.kind == EM_WIN_HOP && g->npanes > 0) {
-        int64_t w = g->panes[0]->start - size + slide;
-        int64_t lo;
-        /* windows ending <= closed_wm were emitted: start from the first
-         * aligned w with w + size > closed_wm */
-        if (g->closed_wm != EM_TS_MIN && !__builtin_sub_overflow(g->closed_wm, size, &lo)) {
-            lo = (floor_div(lo, slide) + 1) * slide;
-            if (lo > w)
-                w = lo;
-        }
-        uint32_t idx = 0;
-        while (ends_by(w, size, wm)) {
-            while (idx < g->npanes && g->panes[idx]->start < w)
-                idx++;
-            if (idx == g->npanes)
-                break;
-            if (g->panes[idx]->start >= w + size) {
-                w = g->panes[idx]->start - size + slide;
-                continue;
-            }
-            pane *m = g->merge;
-            for (uint32_t i = idx; i < g->npanes && g->panes[i]->start < w + size; i++) {
-                pane *p = g->panes[i];
-                for (uint32_t s = 0; s < p->n; s++) {
-                    uint32_t ms = pane_slot(g, m, p->slot_key[s]);
-                    if (ms == UINT32_MAX) {
-                        rc = EM_ENOMEM;
-                        goto fail;
-                    }
-                    for (uint32_t j = 0; j < g->naggs; j++)
-                        if ((rc = em__agg_merge(g->kinds[j], g->arg_types[j],
-                                                &m->st[(size_t)ms * g->naggs + j],
-                                                &p->st[(size_t)s * g->naggs + j])))
-                            goto fail;
-                }
-            }
-            for (uint32_t s = 0; s < m->n; s++)
-                if ((rc = emit_row(g, &e, cx, m->slot_key[s], w, w + size, &m->st[(size_t)s * g->naggs])))
-                    goto fail;
-            pane_clear(g, m);
-            w += slide;
-        }
-    }
+    if (g->win.kind == EM_WIN_HOP && g->npanes > 0 && (rc = close_hop(g, wm, &e, cx)))
+        goto done;
     /* free panes no open window needs; TUMBLE panes are windows: emit them */
     uint32_t nfree = 0;
     while (nfree < g->npanes && ends_by(g->panes[nfree]->start, size, wm)) {
         pane *p = g->panes[nfree];
-        if (g->win.kind == EM_WIN_TUMBLE)
-            for (uint32_t s = 0; s < p->n; s++)
-                if ((rc = emit_row(g, &e, cx, p->slot_key[s], p->start,
-                                   p->start + size, &p->st[(size_t)s * g->naggs])))
-                    goto fail;
-        pane_free(g, p);
+        if (g->win.kind == EM_WIN_TUMBLE) {
+            ec.ws = p->start;
+            ec.we = p->start + size;
+            if ((rc = em__pane_each(g, p, emit_rec_fn, &ec)))
+                break;
+        }
+        em__pane_free(g, p);
         nfree++;
     }
     if (nfree) /* panes may still be NULL: memmove's arguments must not be */
         memmove(g->panes, g->panes + nfree, (g->npanes - nfree) * sizeof *g->panes);
     g->npanes -= nfree;
-    g->closed_wm = wm;
-    rc = emit_flush(g, &e, cx);
+done:
+    if (!rc)
+        g->closed_wm = wm;
+    rc2 = emit_flush(g, &e, cx);
     update_stats(g);
-    return rc;
-fail:
-    if (g->merge)
-        pane_clear(g, g->merge);
-    if (e.open)
-        emit_flush(g, &e, cx);
-    update_stats(g);
-    return rc;
+    return rc ? rc : rc2;
 }
 
-/* ---- vtable ---- */
+/* ---- running mode: what changed ---- */
+
+/* Records the results of key id (record rec) before this micro-batch's
+ * first update of it. */
+static int snapshot(agg_op *g, uint32_t id, const char *rec, em_op_ctx *cx)
+{
+    if (g->nchg == g->chg_cap) {
+        uint32_t nc = g->chg_cap ? g->chg_cap * 2 : 64;
+        uint32_t *c = em_realloc(g->chg, (size_t)nc * sizeof *c);
+        if (!c)
+            return EM_ENOMEM;
+        g->chg = c;
+        uint8_t *cn = em_realloc(g->chg_new, nc);
+        if (!cn)
+            return EM_ENOMEM;
+        g->chg_new = cn;
+        em__agg_val *b = em_realloc(g->before, (size_t)nc * (g->naggs + 1) * sizeof *b);
+        if (!b)
+            return EM_ENOMEM;
+        g->before = b;
+        g->chg_cap = nc;
+    }
+    uint32_t k = g->nchg;
+    g->chg[k] = id;
+    g->chg_new[k] = ROWS(rec) == 0;
+    for (uint32_t j = 0; !g->chg_new[k] && j < g->naggs; j++) {
+        em__agg_val *v = &g->before[(size_t)k * g->naggs + j];
+        em__agg_rec_value(g, rec, j, v);
+        if (v->p) { /* TEXT borrowed from the state: copy it */
+            char *t = em_arena_alloc(cx->arena, v->len + 1);
+            if (!t)
+                return EM_ENOMEM;
+            memcpy(t, v->p, v->len);
+            v->p = t;
+        }
+    }
+    g->touched[id] = 1;
+    g->nchg++;
+    return 0;
+}
+
+static int same_val(em_type t, const em__agg_val *a, const em__agg_val *b)
+{
+    if (a->null || b->null)
+        return a->null == b->null;
+    if (t == EM_TYPE_TEXT)
+        return a->len == b->len && (!a->len || memcmp(a->p, b->p, a->len) == 0);
+    return memcmp(&a->v, &b->v, sizeof a->v) == 0; /* doubles bitwise */
+}
+
+static int end_running(agg_op *g, em_op_ctx *cx)
+{
+    emitter e = {.open = 0};
+    int rc = 0;
+    pane *p = g->npanes ? g->panes[0] : NULL;
+    for (uint32_t k = 0; k < g->nchg; k++) {
+        uint32_t id = g->chg[k];
+        const char *rec = p->st + (size_t)id * g->stride;
+        int changed = g->chg_new[k];
+        g->touched[id] = 0;
+        for (uint32_t j = 0; !changed && j < g->naggs; j++) {
+            em__agg_val v;
+            em__agg_rec_value(g, rec, j, &v);
+            changed = !same_val(g->res[j].out, &g->before[(size_t)k * g->naggs + j], &v);
+        }
+        if (changed && !rc)
+            rc = emit_row(g, &e, cx, id, 0, 0, rec, NULL);
+    }
+    g->nchg = 0;
+    int rc2 = emit_flush(g, &e, cx);
+    return rc ? rc : rc2;
+}
+
+/* ---- push ---- */
+
+static int scratch(agg_op *g, uint32_t n)
+{
+    if (n <= g->scap)
+        return 0;
+    em_free(g->row_idx);
+    em_free(g->row_id);
+    em_free(g->row_ts);
+    em_free(g->row_rec);
+    g->row_idx = em_malloc((size_t)n * sizeof *g->row_idx);
+    g->row_id = em_malloc((size_t)n * sizeof *g->row_id);
+    g->row_ts = em_malloc((size_t)n * sizeof *g->row_ts);
+    g->row_rec = em_malloc((size_t)n * sizeof *g->row_rec);
+    g->scap = n;
+    if (!g->row_idx || !g->row_id || !g->row_ts || !g->row_rec) {
+        g->scap = 0;
+        return EM_ENOMEM;
+    }
+    return 0;
+}
+
+static int push_sessions(agg_op *g, const em_batch *in, uint32_t n, int64_t closed, em_op_ctx *cx)
+{
+    const em_column *tc = g->win.time_col >= 0 ? &in->cols[g->win.time_col] : NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t row = g->row_idx[i];
+        int64_t ts = cx->logical_time, end;
+        if (tc) {
+            if (em_column_is_null(tc, row))
+                continue; /* no window for a NULL time */
+            ts = tc->v.i64[row];
+        }
+        if (__builtin_add_overflow(ts, g->win.gap_us, &end) || end <= closed) {
+            g->op.stats.late_dropped++; /* the row's own session already closed */
+            continue;
+        }
+        em__agg_state *st = em__sessions_find(g->sess, g->row_id[i], ts);
+        if (!st)
+            return EM_ENOMEM;
+        for (uint32_t j = 0; j < g->naggs; j++) {
+            const em_column *c = g->args[j] >= 0 ? &in->cols[g->args[j]] : NULL;
+            int rc = em__agg_update(g->kinds[j], &st[j], c, row, ts, g->seq + i);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Pass 2 and 3 of agg_int.h for the running pane. */
+static int resolve_running(agg_op *g, uint32_t n, em_op_ctx *cx)
+{
+    pane *p = g->npanes ? g->panes[0] : get_pane(g, 0);
+    int rc;
+    if (!p || (rc = em__pane_prepare(g, p, n)))
+        return EM_ENOMEM;
+    if (g->touched_cap < g->keys.n) {
+        uint8_t *t = em_realloc(g->touched, g->keys.cap);
+        if (!t)
+            return EM_ENOMEM;
+        memset(t + g->touched_cap, 0, g->keys.cap - g->touched_cap);
+        g->touched = t;
+        g->touched_cap = g->keys.cap;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = g->row_id[i];
+        char *rec = em__pane_record(g, p, id);
+        if (!g->touched[id] && (rc = snapshot(g, id, rec, cx)))
+            return rc;
+        ROWS(rec)++;
+        g->row_rec[i] = rec;
+    }
+    return 0;
+}
+
+/* Pass 2 and 3 of agg_int.h for windows: pane per row (late and NULL-time
+ * rows go to the dummy record), then record per row. */
+static int resolve_windows(agg_op *g, const em_batch *in, uint32_t n, int64_t closed,
+                           em_op_ctx *cx)
+{
+    const em_column *tc = g->win.time_col >= 0 ? &in->cols[g->win.time_col] : NULL;
+    int64_t pus = g->pane_us, lo = 0, hi = 0; /* cur covers [lo, hi) */
+    pane *cur = NULL;
+    int rc;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t row = g->row_idx[i];
+        int64_t ts = cx->logical_time;
+        g->row_rec[i] = g->dummy;
+        g->row_ts[i] = 0;
+        if (tc) {
+            if (tc->validity && em_column_is_null(tc, row))
+                continue; /* no window for a NULL time */
+            ts = tc->v.i64[row];
+        }
+        g->row_ts[i] = ts;
+        if (!cur || ts < lo || ts >= hi) {
+            int64_t ps = floor_div(ts, pus) * pus;
+            if (ends_by(ps, g->win.size_us, closed)) { /* every window of this row closed */
+                g->op.stats.late_dropped++;
+                continue;
+            }
+            if (!(cur = get_pane(g, ps)))
+                return EM_ENOMEM;
+            lo = ps;
+            if (__builtin_add_overflow(ps, pus, &hi))
+                hi = INT64_MAX;
+            if (cur->stamp != g->stamp) {
+                if ((rc = em__pane_prepare(g, cur, n - i)))
+                    return rc;
+                cur->stamp = g->stamp;
+            }
+        }
+        char *rec = em__pane_record(g, cur, g->row_id[i]);
+        if (!rec)
+            return EM_ESTATE;
+        ROWS(rec)++;
+        g->row_rec[i] = rec;
+    }
+    return 0;
+}
 
 static int agg_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
 {
     agg_op *g = (agg_op *)op;
     uint32_t n = em_batch_count(in);
+    int rc;
     (void)port;
-    if (n > g->scap) {
-        em_free(g->row_pane);
-        em_free(g->row_slot);
-        em_free(g->row_ts);
-        em_free(g->row_idx);
-        em_free(g->row_st);
-        g->row_idx = em_malloc((size_t)n * sizeof *g->row_idx);
-        g->row_st = em_malloc((size_t)n * sizeof *g->row_st);
-        g->row_pane = em_malloc((size_t)n * sizeof *g->row_pane);
-        g->row_slot = em_malloc((size_t)n * sizeof *g->row_slot);
-        g->row_ts = em_malloc((size_t)n * sizeof *g->row_ts);
-        g->scap = n;
-        if (!g->row_pane || !g->row_slot || !g->row_ts || !g->row_idx || !g->row_st) {
-            g->scap = 0;
-            return EM_ENOMEM;
-        }
-    }
-    int windowed = g->win.kind != EM_WIN_NONE;
-    int64_t closed = cx->watermark > g->closed_wm ? cx->watermark : g->closed_wm;
-    const em_column *tc = g->win.time_col >= 0 ? &in->cols[g->win.time_col] : NULL;
-    pane *last = NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t row = em_batch_row(in, i);
-        g->row_pane[i] = NULL;
-        int64_t ts = cx->logical_time;
-        if (tc) {
-            if (em_column_is_null(tc, row)) {
-                if (windowed)
-                    continue; /* no window for a NULL time */
-            } else {
-                ts = tc->v.i64[row];
-            }
-        }
-        g->row_ts[i] = ts;
-        pane *p;
-        if (g->sess) {
-            int64_t end;
-            if (__builtin_add_overflow(ts, g->win.gap_us, &end) || end <= closed) {
-                op->stats.late_dropped++; /* the row's own session already closed */
-                continue;
-            }
-            long kn = key_bytes(g, in, row);
-            uint32_t k = kn < 0 ? UINT32_MAX : intern(g, (size_t)kn);
-            em__agg_state *st = k == UINT32_MAX ? NULL : em__sessions_find(g->sess, k, ts);
-            if (!st)
-                return EM_ENOMEM;
-            for (uint32_t j = 0; j < g->naggs; j++) {
-                const em_column *c = g->args[j] >= 0 ? &in->cols[g->args[j]] : NULL;
-                int rc = em__agg_update(g->kinds[j], &st[j], c, row, ts, g->seq + i);
-                if (rc)
-                    return rc;
-            }
-            continue;
-        }
-        if (windowed) {
-            int64_t ps = floor_div(ts, g->pane_us) * g->pane_us;
-            if (ends_by(ps, g->win.size_us, closed)) { /* every window of this row closed */
-                op->stats.late_dropped++;
-                continue;
-            }
-            p = last && last->start == ps ? last : get_pane(g, ps);
-        } else {
-            p = g->npanes ? g->panes[0] : get_pane(g, 0);
-        }
-        if (!p)
-            return EM_ENOMEM;
-        last = p;
-        long kn = key_bytes(g, in, row);
-        uint32_t k = kn < 0 ? UINT32_MAX : intern(g, (size_t)kn);
-        uint32_t s = k == UINT32_MAX ? UINT32_MAX : pane_slot(g, p, k);
-        if (s == UINT32_MAX)
-            return EM_ENOMEM;
-        g->row_pane[i] = p;
-        g->row_slot[i] = s;
-        if (!windowed && !p->changed[s]) {
-            if (g->nchg == g->chg_cap) {
-                uint32_t nc = g->chg_cap ? g->chg_cap * 2 : 64;
-                uint32_t *c = em_realloc(g->chg, (size_t)nc * sizeof *c);
-                if (!c)
-                    return EM_ENOMEM;
-                g->chg = c;
-                g->chg_cap = nc;
-            }
-            p->changed[s] = 1;
-            g->chg[g->nchg++] = s;
-        }
-    }
-    /* pass 2: states are stable now (no more slot growth this batch) */
-    for (uint32_t i = 0; i < n; i++) {
-        pane *p = g->row_pane[i];
+    if ((rc = scratch(g, n)))
+        return rc;
+    for (uint32_t i = 0; i < n; i++)
         g->row_idx[i] = em_batch_row(in, i);
-        g->row_st[i] = p ? &p->st[(size_t)g->row_slot[i] * g->naggs] : NULL;
-    }
-    for (uint32_t j = 0; j < g->naggs; j++) {
-        const em_column *c = g->args[j] >= 0 ? &in->cols[g->args[j]] : NULL;
-        int rc = em__agg_update_rows(g->kinds[j], g->row_st, j, c, g->row_idx, n, g->row_ts,
-                                     g->seq);
-        if (rc)
-            return rc;
+    /* pass 1: key ids */
+    if ((rc = em__agg_keys_resolve(&g->keys, in, g->row_idx, n, g->row_id)))
+        return rc;
+    g->stamp++;
+    int64_t closed = cx->watermark > g->closed_wm ? cx->watermark : g->closed_wm;
+    if (g->sess) {
+        rc = push_sessions(g, in, n, closed, cx);
+    } else {
+        if (g->win.kind == EM_WIN_NONE) {
+            const em_column *tc = g->win.time_col >= 0 ? &in->cols[g->win.time_col] : NULL;
+            for (uint32_t i = 0; i < n; i++) /* first/last order by time */
+                g->row_ts[i] = tc && !em_column_is_null(tc, g->row_idx[i])
+                                   ? tc->v.i64[g->row_idx[i]]
+                                   : cx->logical_time;
+            rc = resolve_running(g, n, cx);
+        } else {
+            rc = resolve_windows(g, in, n, closed, cx);
+        }
+        /* pass 4: records are stable now */
+        if (!rc)
+            rc = em__agg_update_fields(g, in, g->row_idx, n, g->row_rec, g->row_ts, g->seq);
     }
     g->seq += n;
     update_stats(g);
-    return 0;
+    return rc;
 }
+
+/* ---- vtable ---- */
 
 static int agg_advance(em_op *op, int64_t wm, em_op_ctx *cx)
 {
@@ -621,62 +506,60 @@ static int agg_end_batch(em_op *op, em_op_ctx *cx)
     agg_op *g = (agg_op *)op;
     if (g->win.kind != EM_WIN_NONE)
         return g->win.time_col < 0 ? close_windows(g, cx->logical_time, cx) : 0;
-    if (!g->npanes)
-        return 0;
-    pane *p = g->panes[0];
-    emitter e = {.open = 0};
-    int rc = 0;
-    for (uint32_t i = 0; i < g->nchg && !rc; i++) {
-        uint32_t s = g->chg[i];
-        p->changed[s] = 0;
-        rc = emit_row(g, &e, cx, p->slot_key[s], 0, 0, &p->st[(size_t)s * g->naggs]);
-    }
-    for (uint32_t i = 0; i < g->nchg; i++)
-        p->changed[g->chg[i]] = 0;
-    g->nchg = 0;
-    int rc2 = emit_flush(g, &e, cx);
-    return rc ? rc : rc2;
+    return end_running(g, cx);
 }
 
 static void agg_describe(const em_op *op, em_buf *out)
 {
     const agg_op *g = (const agg_op *)op;
     static const char *const wn[] = {"running", "tumble", "hop", "session"};
-    char line[160];
-    int len = snprintf(line, sizeof line, "aggregate %s keys=%u aggs=%u window=%s state_keys=%llu",
+    char line[192];
+    int len = snprintf(line, sizeof line,
+                       "aggregate %s keys=%u aggs=%u window=%s state_keys=%llu record_bytes=%u",
                        op->id, g->nkeys, g->naggs, wn[g->win.kind],
-                       (unsigned long long)op->stats.state_keys);
+                       (unsigned long long)op->stats.state_keys, g->stride);
     if (len > 0)
         em_buf_append(out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
 }
 
-static void agg_destroy(em_op *op)
+/* Frees g and everything it owns; safe on a partly created operator. */
+static void agg_free(agg_op *g)
 {
-    agg_op *g = (agg_op *)op;
     for (uint32_t i = 0; i < g->npanes; i++)
-        pane_free(g, g->panes[i]);
-    pane_free(g, g->merge);
+        em__pane_free(g, g->panes[i]);
+    if (g->fields) /* records can be cleared only once the layout exists */
+        em__pane_free(g, g->merge);
+    else
+        em_free(g->merge);
     em__sessions_destroy(g->sess);
+    em__agg_keys_release(&g->keys);
     em_free(g->panes);
     em_free(g->key_cols);
     em_free(g->key_types);
     em_free(g->kinds);
     em_free(g->args);
     em_free(g->arg_types);
-    em_free(g->ktab);
-    em_free(g->khash);
-    em_free(g->koff);
-    em_free(g->klen);
-    em_free(g->kbuf);
-    em_free(g->row_pane);
-    em_free(g->row_slot);
-    em_free(g->row_ts);
+    em_free(g->fields);
+    em_free(g->res);
+    em_free(g->tmpl);
+    em_free(g->dummy);
+    em_free(g->mlist);
     em_free(g->row_idx);
-    em_free(g->row_st);
-    em_free(g->ks);
+    em_free(g->row_id);
+    em_free(g->row_ts);
+    em_free(g->row_rec);
+    em_free(g->touched);
     em_free(g->chg);
-    em_op_release(op);
+    em_free(g->chg_new);
+    em_free(g->before);
+    if (g->op.vt)
+        em_op_release(&g->op);
     em_free(g);
+}
+
+static void agg_destroy(em_op *op)
+{
+    agg_free((agg_op *)op);
 }
 
 static const em_op_vtable agg_vt = {
@@ -778,6 +661,10 @@ int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32
     if (w.kind == EM_WIN_SESSION &&
         !(g->sess = em__sessions_create(naggs, g->kinds, g->arg_types, w.gap_us)))
         goto fail;
+    em__agg_keys_init(&g->keys, nkeys, g->key_cols, g->key_types);
+    g->merge->dense = 1;
+    if (em__agg_layout(g))
+        goto fail;
     os = em_schema_create(ncols, names, types);
     if (!os || em_op_init(&g->op, &agg_vt, id, os, 1))
         goto fail;
@@ -789,20 +676,8 @@ int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32
 fail:
     if (rc == EM_ENOMEM)
         em_errf(err, EM_ENOMEM, "aggregate: out of memory");
-    if (g) {
-        if (g->op.vt) {
-            agg_destroy(&g->op);
-        } else {
-            pane_free(g, g->merge);
-            em__sessions_destroy(g->sess);
-            em_free(g->key_cols);
-            em_free(g->key_types);
-            em_free(g->kinds);
-            em_free(g->args);
-            em_free(g->arg_types);
-            em_free(g);
-        }
-    }
+    if (g)
+        agg_free(g);
     em_schema_destroy(os);
     em_free(names);
     em_free(types);

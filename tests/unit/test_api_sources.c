@@ -252,6 +252,54 @@ TEST(processing_time_window_counts_rows_per_batch_time)
     CHECK(windows >= 3);
 }
 
+TEST(silent_device_detected_without_its_own_input)
+{
+    /* device q reports at 0 s and 10 s then goes quiet; device w keeps
+     * reporting every 10 s until 120 s, moving event time on */
+    char lines[4096] = "", out[256];
+    for (int t = 0; t <= 120; t += 10) {
+        char l[160];
+        snprintf(l, sizeof l, "{\"device_id\":\"w\",\"ts\":%d000}\n", t);
+        strcat(lines, l);
+        if (t <= 10) {
+            snprintf(l, sizeof l, "{\"device_id\":\"q\",\"ts\":%d000}\n", t);
+            strcat(lines, l);
+        }
+    }
+    strcat(lines, "{\"device_id\":\"q\",\"ts\":125000}\n"); /* q comes back */
+    write_file("silence.jsonl", "w", lines);
+    char in[256];
+    path(in, "silence.jsonl");
+    path(out, "silent.jsonl");
+    em_engine *e = engine_new();
+    em_engine_set(e, "batch_interval", "1ms");
+    em_engine_set(e, "max_batch_records", "3");
+    em_schema *s = schema3();
+    const char *opts[] = {"path", in, NULL};
+    em_stream *st = em_source(e, "r", "file", s, opts);
+    em_schema_destroy(s);
+    CHECK_EQ_INT(em_source_watermark(st, "ts", 0), 0);
+    em_stream *sil = em_silence(st, "device_id", "ts", 60 * EM_USEC_PER_SEC);
+    CHECK(sil != NULL);
+    const char *o[] = {"path", out, NULL};
+    CHECK_EQ_INT(em_sink(sil, "out", "file", o), 0);
+    CHECK_EQ_INT(em_engine_run(e), 0);
+    em_engine_destroy(e);
+    char p[256], buf[1024] = {0};
+    path(p, "silent.jsonl");
+    FILE *f = fopen(p, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    /* q: silent 60 s after its last reading at 10 s; back at 125 s */
+    CHECK(strstr(buf, "{\"device_id\":\"q\",\"last_seen\":\"1970-01-01T00:00:10.000Z\","
+                      "\"silent_since\":\"1970-01-01T00:01:10.000Z\",\"status\":\"SILENT\"}") != NULL);
+    CHECK(strstr(buf, "\"device_id\":\"q\",\"last_seen\":\"1970-01-01T00:02:05.000Z\"") != NULL);
+    CHECK(strstr(buf, "\"status\":\"BACK\"") != NULL);
+    CHECK(strstr(buf, "\"device_id\":\"w\",\"last_seen\":\"1970-01-01T00:01") == NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ember-src-XXXXXX");
@@ -262,6 +310,7 @@ int main(void)
     RUN(idle_source_stops_holding_the_watermark);
     RUN(several_sinks_each_get_every_row);
     RUN(processing_time_window_counts_rows_per_batch_time);
+    RUN(silent_device_detected_without_its_own_input);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (!getenv("EMBER_KEEP_TEST_DIR") && system(cmd) != 0)

@@ -4,183 +4,10 @@
  * out-of-order input, emission timing, late rows, running aggregates, every
  * aggregate function with NULLs, TEXT and ties.
  */
-#include "batch/batch.h"
-#include "ember/error.h"
-#include "ops/agg.h"
-#include "t.h"
+#include "agg_harness.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-/* ---- a collector operator that copies emitted rows ---- */
-
-#define MAXC 24
-
-typedef struct cell {
-    int null;
-    double v;
-    char s[32];
-} cell;
-
-typedef struct orow {
-    cell c[MAXC];
-    int64_t batch; /* cx->batch_id when emitted */
-} orow;
-
-typedef struct collector {
-    em_op op;
-    orow *rows;
-    uint32_t n, cap;
-} collector;
-
-static int col_push(em_op *op, int port, const em_batch *b, em_op_ctx *cx)
-{
-    collector *c = (collector *)op;
-    (void)port;
-    for (uint32_t i = 0; i < em_batch_count(b); i++) {
-        uint32_t r = em_batch_row(b, i);
-        if (c->n == c->cap) {
-            c->cap = c->cap ? c->cap * 2 : 64;
-            c->rows = realloc(c->rows, c->cap * sizeof *c->rows);
-        }
-        orow *o = &c->rows[c->n++];
-        memset(o, 0, sizeof *o);
-        o->batch = cx->batch_id;
-        for (uint32_t j = 0; j < b->ncols && j < MAXC; j++) {
-            const em_column *col = &b->cols[j];
-            if (em_column_is_null(col, r)) {
-                o->c[j].null = 1;
-                continue;
-            }
-            switch (col->type) {
-            case EM_TYPE_DOUBLE:
-                o->c[j].v = col->v.f64[r];
-                break;
-            case EM_TYPE_TEXT: {
-                em_slice t = em_column_text(col, r);
-                snprintf(o->c[j].s, sizeof o->c[j].s, "%.*s", (int)t.len, t.ptr);
-                break;
-            }
-            case EM_TYPE_BOOLEAN:
-                o->c[j].v = col->v.b[r];
-                break;
-            default:
-                o->c[j].v = (double)col->v.i64[r];
-            }
-        }
-    }
-    return 0;
-}
-
-static void col_destroy(em_op *op)
-{
-    collector *c = (collector *)op;
-    free(c->rows);
-    em_op_release(op);
-    em_free(c);
-}
-
-static const em_op_vtable col_vt = {.kind = "collector", .push = col_push, .destroy = col_destroy};
-
-static collector *collect(em_op *from)
-{
-    collector *c = em_calloc(1, sizeof *c);
-    em_op_init(&c->op, &col_vt, "sink", NULL, 1);
-    em_op_connect(from, &c->op, 0);
-    return c;
-}
-
-/* ---- input helpers: schema (k BIGINT, ts TIMESTAMP, x BIGINT, d DOUBLE, s TEXT) ---- */
-
-typedef struct irow {
-    int64_t k, ts, x;
-    double d;
-    const char *s;
-    int xnull, dnull, snull, tsnull;
-} irow;
-
-static em_schema *in_schema(void)
-{
-    const char *names[] = {"k", "ts", "x", "d", "s"};
-    em_type types[] = {EM_TYPE_BIGINT, EM_TYPE_TIMESTAMP, EM_TYPE_BIGINT, EM_TYPE_DOUBLE,
-                       EM_TYPE_TEXT};
-    return em_schema_create(5, names, types);
-}
-
-static em_batch *mk_batch(const em_schema *s, const irow *r, uint32_t n, em_arena *a)
-{
-    em_batch_builder bb;
-    if (em_batch_builder_init(&bb, s, n ? n : 1, a))
-        return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        em_batch_builder_set_i64(&bb, 0, r[i].k);
-        if (!r[i].tsnull)
-            em_batch_builder_set_i64(&bb, 1, r[i].ts);
-        if (!r[i].xnull)
-            em_batch_builder_set_i64(&bb, 2, r[i].x);
-        if (!r[i].dnull)
-            em_batch_builder_set_f64(&bb, 3, r[i].d);
-        if (r[i].s && !r[i].snull)
-            em_batch_builder_set_text(&bb, 4, r[i].s, strlen(r[i].s));
-        em_batch_builder_end_row(&bb);
-    }
-    return em_batch_builder_finish(&bb);
-}
-
-typedef struct harness {
-    em_schema *s;
-    em_arena arena;
-    em_op_ctx cx;
-    em_errbuf err;
-    em_op *op;
-    collector *out;
-} harness;
-
-static int h_init(harness *h, uint32_t nkeys, const int *keys, uint32_t naggs,
-                  const em_agg_spec *aggs, const em_window_spec *w)
-{
-    memset(h, 0, sizeof *h);
-    h->s = in_schema();
-    em_arena_init(&h->arena, 0);
-    h->cx.arena = &h->arena;
-    h->cx.batch_id = 1;
-    h->cx.watermark = EM_TS_MIN;
-    h->cx.err = &h->err;
-    int rc = em_aggregate_create(&h->op, "agg", h->s, nkeys, keys, naggs, aggs, w, &h->err);
-    if (rc)
-        return rc;
-    h->out = collect(h->op);
-    return 0;
-}
-
-static int h_push(harness *h, const irow *r, uint32_t n)
-{
-    em_batch *b = mk_batch(h->s, r, n, &h->arena);
-    return b ? h->op->vt->push(h->op, 0, b, &h->cx) : EM_ENOMEM;
-}
-
-/* Advances to wm (if it moved), ends the micro-batch, starts the next. */
-static int h_step(harness *h, int64_t wm)
-{
-    int rc = 0;
-    if (wm > h->cx.watermark) {
-        rc = h->op->vt->advance(h->op, wm, &h->cx);
-        h->cx.watermark = wm;
-    }
-    if (!rc)
-        rc = h->op->vt->end_batch(h->op, &h->cx);
-    h->cx.batch_id++;
-    em_arena_reset(&h->arena);
-    return rc;
-}
-
-static void h_done(harness *h)
-{
-    em_op_destroy(&h->out->op);
-    em_op_destroy(h->op);
-    em_arena_release(&h->arena);
-    em_schema_destroy(h->s);
-}
 
 /* ---- brute-force reference for windowed aggregates ---- */
 
@@ -566,6 +393,51 @@ TEST(running_emits_changed_groups)
     h_done(&h);
 }
 
+/* SQL.md: "every group whose result changed is emitted" - a group whose
+ * rows leave every result as it was is not re-emitted. */
+TEST(running_emits_only_changed_results)
+{
+    em_agg_spec a[] = {{EM_AGG_MAX, 2, "mx"}, {EM_AGG_COUNT, 2, "cx"}, {EM_AGG_MIN, 4, "ms"}};
+    int keys[] = {0};
+    harness h;
+    CHECK_EQ_INT(h_init(&h, 1, keys, 3, a, NULL), 0);
+    irow r1[] = {{.k = 1, .x = 5, .s = "m"}, {.k = 2, .x = 7, .s = "q"}};
+    CHECK_EQ_INT(h_push(&h, r1, 2), 0);
+    CHECK_EQ_INT(h_step(&h, 100), 0);
+    CHECK_EQ_INT(h.out->n, 2); /* new groups */
+    /* k=1: a NULL x and a larger text change nothing; k=2: count changes */
+    irow r2[] = {{.k = 1, .xnull = 1, .snull = 1, .s = ""}, {.k = 2, .x = 3, .s = "z"}};
+    CHECK_EQ_INT(h_push(&h, r2, 2), 0);
+    CHECK_EQ_INT(h_step(&h, 200), 0);
+    CHECK_EQ_INT(h.out->n, 3);
+    CHECK_EQ_INT(h.out->rows[2].c[0].v, 2);
+    CHECK_EQ_INT(h.out->rows[2].c[1].v, 7);
+    CHECK_EQ_INT(h.out->rows[2].c[2].v, 2);
+    CHECK_EQ_STR(h.out->rows[2].c[3].s, "q");
+    /* k=1 gets a new text minimum: emitted, with the unchanged max/count */
+    irow r3[] = {{.k = 1, .xnull = 1, .s = "a"}};
+    CHECK_EQ_INT(h_push(&h, r3, 1), 0);
+    CHECK_EQ_INT(h_step(&h, 300), 0);
+    CHECK_EQ_INT(h.out->n, 4);
+    CHECK_EQ_INT(h.out->rows[3].c[0].v, 1);
+    CHECK_EQ_STR(h.out->rows[3].c[3].s, "a");
+    CHECK_EQ_INT(h.out->rows[3].c[2].v, 1);
+    irow r4[] = {{.k = 1, .x = 1, .snull = 1}};
+    CHECK_EQ_INT(h_push(&h, r4, 1), 0);
+    irow r5[] = {{.k = 2, .x = 6, .s = "zz"}};
+    CHECK_EQ_INT(h_push(&h, r5, 1), 0);
+    CHECK_EQ_INT(h_step(&h, 400), 0);
+    CHECK_EQ_INT(h.out->n, 6); /* both counts changed */
+    irow r6[] = {{.k = 1, .x = 2, .snull = 1}};
+    CHECK_EQ_INT(h_push(&h, r6, 1), 0); /* count changes, max stays */
+    CHECK_EQ_INT(h_step(&h, 500), 0);
+    CHECK_EQ_INT(h.out->n, 7);
+    CHECK_EQ_INT(h.out->rows[6].c[0].v, 1);
+    CHECK_EQ_INT(h.out->rows[6].c[1].v, 5);
+    CHECK_EQ_INT(h.out->rows[6].c[2].v, 3);
+    h_done(&h);
+}
+
 TEST(every_aggregate_nulls_text_ties)
 {
     em_agg_spec a[] = {
@@ -653,6 +525,7 @@ int main(void)
     RUN(negative_timestamps_floor);
     RUN(processing_time_windows);
     RUN(running_emits_changed_groups);
+    RUN(running_emits_only_changed_results);
     RUN(every_aggregate_nulls_text_ties);
     RUN(create_rejects_bad_config);
     return t_done();

@@ -1,0 +1,185 @@
+/*
+ * ops/join.c - the stream-table join. The table side is an em_table_state
+ * fed by port 1; a stream batch on port 0 is processed in chunks of
+ * EM_BATCH_ROWS selected rows: hash the chunk's keys, probe the table once
+ * per row (vectorized, no allocation), then gather the stream columns and
+ * copy the table values of the matched rows into a dense arena batch.
+ */
+#include "ops/join.h"
+
+#include "ember/error.h"
+#include "ops/table.h"
+
+#include <string.h>
+
+em_schema *em__join_schema(const em_schema *a, const em_schema *b)
+{
+    uint32_t n = a->nfields + b->nfields;
+    const char *names[n ? n : 1];
+    em_type types[n ? n : 1];
+    for (uint32_t i = 0; i < a->nfields; i++) {
+        names[i] = a->fields[i].name;
+        types[i] = a->fields[i].type;
+    }
+    for (uint32_t i = 0; i < b->nfields; i++) {
+        names[a->nfields + i] = b->fields[i].name;
+        types[a->nfields + i] = b->fields[i].type;
+    }
+    return em_schema_create(n, names, types);
+}
+
+typedef struct table_join {
+    em_op base;
+    em_table_state *table;
+    int skey;
+    uint32_t nstream; /* stream columns */
+    int left;
+    uint32_t *rows;   /* scratch, EM_BATCH_ROWS each */
+    int32_t *ids;
+    uint64_t *hash;
+} table_join;
+
+static void update_stats(table_join *j)
+{
+    j->base.stats.state_keys = em_table_state_keys(j->table);
+    j->base.stats.state_bytes = em_table_state_bytes(j->table);
+}
+
+static int join_stream(table_join *j, const em_batch *in, em_op_ctx *cx)
+{
+    const em_column *kc = &in->cols[j->skey];
+    uint32_t total = em_batch_count(in);
+    uint32_t ntable = j->table->rows.ncols;
+    for (uint32_t base = 0; base < total; base += EM_BATCH_ROWS) {
+        uint32_t n = total - base < EM_BATCH_ROWS ? total - base : EM_BATCH_ROWS;
+        if (in->sel)
+            memcpy(j->rows, in->sel + base, n * sizeof *j->rows);
+        else
+            for (uint32_t i = 0; i < n; i++)
+                j->rows[i] = base + i;
+        em_table_state_lookup(j->table, kc, j->rows, n, j->hash, j->ids);
+        uint32_t m = n;
+        if (!j->left) {
+            m = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                j->rows[m] = j->rows[i];
+                j->ids[m] = j->ids[i];
+                m += j->ids[i] >= 0;
+            }
+            if (m == 0)
+                continue;
+        }
+        em_batch *b = em_batch_view(j->base.out_schema, m, cx->arena);
+        if (!b)
+            return EM_ENOMEM;
+        int rc;
+        for (uint32_t c = 0; c < j->nstream; c++)
+            if ((rc = em__column_gather(&b->cols[c], &in->cols[c], j->rows, m, cx->arena)))
+                return rc;
+        for (uint32_t c = 0; c < ntable; c++)
+            if ((rc = em__rowstore_gather(&j->table->rows, c, j->ids, m,
+                                          &b->cols[j->nstream + c], cx->arena)))
+                return rc;
+        if ((rc = em_op_emit(&j->base, b, cx)))
+            return rc;
+    }
+    return 0;
+}
+
+static int table_join_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
+{
+    table_join *j = (table_join *)op;
+    uint32_t want = port == 1 ? j->table->rows.ncols : j->nstream;
+    if (in->ncols != want)
+        return em_errf(cx->err, EM_EINVAL, "join %s: port %d expects %u columns, got %u", op->id,
+                       port, want, in->ncols);
+    if (port == 1) {
+        int rc = em_table_state_upsert(j->table, in);
+        update_stats(j);
+        if (rc)
+            return em_errf(cx->err, rc, "join %s: cannot update table state: %s", op->id,
+                           em_strerror(rc));
+        return 0;
+    }
+    return join_stream(j, in, cx);
+}
+
+static void table_join_describe(const em_op *op, em_buf *out)
+{
+    const table_join *j = (const table_join *)op;
+    em_buf_printf(out, "%s join on stream.%s = table.%s, table keys=%llu",
+                  j->left ? "LEFT" : "INNER", op->out_schema->fields[j->skey].name,
+                  j->table->schema->fields[j->table->key_col].name,
+                  (unsigned long long)em_table_state_keys(j->table));
+}
+
+static void table_join_destroy(em_op *op)
+{
+    table_join *j = (table_join *)op;
+    em_table_state_destroy(j->table);
+    em_free(j->rows);
+    em_free(j->ids);
+    em_free(j->hash);
+    em_op_release(op);
+    em_free(j);
+}
+
+static const em_op_vtable table_join_vt = {
+    .kind = "table_join",
+    .push = table_join_push,
+    .describe = table_join_describe,
+    .destroy = table_join_destroy,
+};
+
+int em_table_join_create(em_op **out, const char *id, const em_schema *stream, int stream_key_col,
+                         const em_schema *table, int table_key_col, int left, em_errbuf *err)
+{
+    table_join *j = NULL;
+    em_schema *s = NULL;
+    int rc;
+    if (stream_key_col < 0 || (uint32_t)stream_key_col >= stream->nfields)
+        return em_errf(err, EM_EINVAL, "join key column %d out of range (stream has %u columns)",
+                       stream_key_col, stream->nfields);
+    if (table_key_col < 0 || (uint32_t)table_key_col >= table->nfields)
+        return em_errf(err, EM_EINVAL, "join key column %d out of range (table has %u columns)",
+                       table_key_col, table->nfields);
+    em_type st = stream->fields[stream_key_col].type, tt = table->fields[table_key_col].type;
+    if (!em__key_types_compatible(st, tt))
+        return em_errf(err, EM_ETYPE,
+                       "join keys %s (%s) and %s (%s) have different types; cast one side",
+                       stream->fields[stream_key_col].name, em_type_name(st),
+                       table->fields[table_key_col].name, em_type_name(tt));
+    j = em_calloc(1, sizeof *j);
+    if (!j)
+        goto oom;
+    if ((rc = em_table_state_create(&j->table, table, table_key_col, err)))
+        goto fail;
+    j->rows = em_malloc(EM_BATCH_ROWS * sizeof *j->rows);
+    j->ids = em_malloc(EM_BATCH_ROWS * sizeof *j->ids);
+    j->hash = em_malloc(EM_BATCH_ROWS * sizeof *j->hash);
+    s = em__join_schema(stream, table);
+    if (!j->rows || !j->ids || !j->hash || !s)
+        goto oom;
+    if (em_op_init(&j->base, &table_join_vt, id, s, 2))
+        goto oom;
+    s = NULL;
+    j->skey = stream_key_col;
+    j->nstream = stream->nfields;
+    j->left = left != 0;
+    update_stats(j);
+    *out = &j->base;
+    return 0;
+oom:
+    rc = em_errf(err, EM_ENOMEM, "out of memory creating join %s", id ? id : "");
+fail:
+    if (j) {
+        em_table_state_destroy(j->table);
+        em_free(j->rows);
+        em_free(j->ids);
+        em_free(j->hash);
+        em_free(j->base.id);
+        em_free(j);
+    }
+    em_schema_destroy(s);
+    return rc;
+}

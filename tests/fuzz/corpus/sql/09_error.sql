@@ -1,0 +1,3 @@
+CREATE SOURCE s (
+    a INT,
+    b DOUBEL;

@@ -1,0 +1,1 @@
+CREATE SOURCE r (id TEXT) WITH (connector = 'file', path = 'x.jsonl');

@@ -1,0 +1,1 @@
+SET batch_intervl = '1s';

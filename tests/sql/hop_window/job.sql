@@ -1,0 +1,11 @@
+CREATE SOURCE r (
+    device_id TEXT,
+    ts        TIMESTAMP,
+    pm25      DOUBLE,
+    co2       BIGINT,
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH (connector = 'file', path = 'readings.jsonl');
+CREATE SINK out WITH (connector = 'file', path = 'out.jsonl') AS
+    SELECT window_start, window_end, count(*) AS n
+    FROM HOP(r, ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)
+    GROUP BY window_start, window_end;

@@ -1,0 +1,10 @@
+CREATE SOURCE r (
+    device_id TEXT,
+    ts        TIMESTAMP,
+    pm25      DOUBLE,
+    co2       BIGINT,
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH (connector = 'file', path = 'readings.jsonl');
+CREATE SINK out WITH (connector = 'file', path = 'out.jsonl') AS
+    SELECT device_id, count(*) AS n, min(co2) AS co2_min, last_value(pm25) AS last_pm
+    FROM r GROUP BY device_id;
