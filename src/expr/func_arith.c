@@ -122,7 +122,7 @@ ARITH_KERNEL(div_i, int64_t, i64, em__dense,
              ovf = (uint64_t)((yb == 0) | ((xa == INT64_MIN) & (yb == -1)));
              res = xa / (ovf ? 1 : yb))
 ARITH_KERNEL(mod_i, int64_t, i64, em__dense, ovf = (uint64_t)(yb == 0);
-             res = yb == -1 ? 0 : xa % ((yb == 0) | (yb == -1) ? 1 : yb))
+             res = yb == -1 ? 0 : xa % (((yb == 0) | (yb == -1)) ? 1 : yb))
 ARITH_KERNEL(add_d, double, f64, dense_cheap, res = xa + yb)
 ARITH_KERNEL(sub_d, double, f64, dense_cheap, res = xa - yb)
 ARITH_KERNEL(mul_d, double, f64, dense_cheap, res = xa * yb)
