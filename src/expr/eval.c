@@ -207,7 +207,8 @@ static int eval_case(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_c
     if ((rc = em__out_alloc(cx, in, t, cap, out)) != 0)
         return rc;
     em_text_out to;
-    em__text_begin(&to, out);
+    if (t == EM_TYPE_TEXT)
+        em__text_begin(&to, out);
     size_t wd = em_type_width(t);
     EM__FOREACH_ROW(in, k, r) {
         const em_column *src = which[r] < nb ? &v[which[r]] : NULL;

@@ -225,9 +225,6 @@ static int sig_match(const em_func_def *d, const em_type *types, uint32_t n, int
     return 1;
 }
 
-/* The registry's definitions, in registration order (registry.c). */
-const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t *n);
-
 const em_func_def *em__func_find(const em_func_registry *reg, const char *name,
                                  const em_type *types, uint32_t n, int exact_only, int *anyt,
                                  int *name_found)
@@ -394,8 +391,8 @@ int em_expr_bind_with(em_expr *e, const em_schema *in, const em_func_registry *r
             return rc;
     }
     int is_extract = strcasecmp(e->name, "extract") == 0;
-    if ((is_extract || strcasecmp(e->name, "date_trunc") == 0) && e->args[0]->kind == EX_LIT &&
-        e->args[0]->type == EM_TYPE_TEXT && !e->args[0]->null_lit) {
+    if ((is_extract || strcasecmp(e->name, "date_trunc") == 0) && d->fn &&
+        e->args[0]->kind == EX_LIT && e->args[0]->type == EM_TYPE_TEXT && !e->args[0]->null_lit) {
         em_slice f = em_slice_of(e->args[0]->text, e->args[0]->text_len);
         int fi = em__extract_field(f);
         if (is_extract ? fi < 0 : (fi != 3 && fi != 4 && fi != 5))

@@ -4,8 +4,10 @@
  * An expression is a tree built from constructors below, allocated from a
  * plan arena that must outlive every bind and eval of it. em_expr_bind
  * resolves column names against a schema, picks a kernel for every call from
- * the function registry (func.c) and inserts implicit casts; em_expr_eval
- * then evaluates the tree column-at-a-time over a batch's selected rows.
+ * the built-in tables (func*.c) or a user registry, and inserts implicit
+ * casts; em_expr_eval then evaluates the tree column-at-a-time over a
+ * batch's selected rows, narrowing the rows for the right side of AND/OR
+ * and for CASE branches (eval.c).
  *
  * Semantics follow docs SQL.md and, where it is silent, PostgreSQL:
  * three-valued logic, NULL in -> NULL out, integer division truncating

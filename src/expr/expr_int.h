@@ -41,6 +41,9 @@ typedef struct em_user_func {
     void *ud;
 } em_user_func;
 
+/* The registry's definitions in registration order; *n gets their number. */
+const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t *n);
+
 /* The `x OP literal` kernel matching binary kernel fn, or NULL. */
 em_lit_kernel_fn em__lit_kernel(em_kernel_fn fn);
 

@@ -126,22 +126,60 @@ void em__text_finish(em_text_out *t)
 
 /* ---- negation ---- */
 
+/* A fixed-width result: values uninitialised when every row will be
+ * written (dense), zeroed otherwise; validity that of a[0]. */
+static int out_like_arg(em_eval_ctx *cx, const em_batch *in, em_type t, int dense,
+                        const em_column *a, em_column *out)
+{
+    int rc = dense ? em_column_alloc(out, t, in->nrows, 0, cx->arena)
+                   : em__out_alloc(cx, in, t, 0, out);
+    return rc ? rc : em__out_validity(cx, out, a, 1);
+}
+
 static int neg_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
                  em_column *out)
 {
-    int rc = em__out_alloc(cx, in, out->type, 0, out);
-    if (rc)
-        return rc;
-    EM__FOREACH_ROW(in, k, r) {
-        if (em__anynull(a, na, r) || (out->type != EM_TYPE_DOUBLE && a[0].v.i64[r] == INT64_MIN)) {
-            if ((rc = em__set_null(cx, out, r)) != 0)
-                return rc;
-        } else if (out->type == EM_TYPE_DOUBLE) {
-            out->v.f64[r] = -a[0].v.f64[r];
-        } else {
-            out->v.i64[r] = -a[0].v.i64[r];
-        }
+    em_type t = out->type;
+    int dense = em__dense(in), rc;
+    uint32_t n = in->nrows;
+    (void)na;
+    if (t == EM_TYPE_NULL || a[0].type == EM_TYPE_NULL) { /* neg(NULL) */
+        if ((rc = em__out_alloc(cx, in, t, 0, out)) != 0)
+            return rc;
+        EM__FOREACH_ROW(in, k, r) if ((rc = em__set_null(cx, out, r)) != 0) return rc;
+        return 0;
     }
+    if ((rc = out_like_arg(cx, in, t, dense, a, out)) != 0)
+        return rc;
+    if (t == EM_TYPE_DOUBLE) {
+        const double *restrict x = a[0].v.f64;
+        double *restrict o = out->v.f64;
+        if (dense)
+            for (uint32_t r = 0; r < n; r++)
+                o[r] = -x[r];
+        else
+            EM__FOREACH_ROW(in, k, r) o[r] = -x[r];
+        return 0;
+    }
+    /* BIGINT, INTERVAL: -INT64_MIN overflows to NULL */
+    const int64_t *restrict x = a[0].v.i64;
+    int64_t *restrict o = out->v.i64;
+    uint64_t bad = 0;
+    if (dense)
+        for (uint32_t r = 0; r < n; r++) {
+            o[r] = (int64_t)(0 - (uint64_t)x[r]);
+            bad |= (uint64_t)(x[r] == INT64_MIN);
+        }
+    else
+        EM__FOREACH_ROW(in, k, r) {
+            o[r] = (int64_t)(0 - (uint64_t)x[r]);
+            bad |= (uint64_t)(x[r] == INT64_MIN);
+        }
+    if (bad)
+        EM__FOREACH_ROW(in, k, r) {
+            if (x[r] == INT64_MIN && (rc = em__set_null(cx, out, r)) != 0)
+                return rc;
+        }
     return 0;
 }
 
@@ -214,15 +252,23 @@ static int or_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch
 static int not_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batch *in,
                  em_column *out)
 {
-    int rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out);
+    int dense = em__dense(in), rc;
     (void)na;
-    if (rc)
-        return rc;
-    EM__FOREACH_ROW(in, k, r) {
-        int x = tv(&a[0], r);
-        if ((rc = put_tv(cx, out, r, x == 2 ? 2 : !x)) != 0)
+    if (a[0].type == EM_TYPE_NULL) {
+        if ((rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out)) != 0)
             return rc;
+        EM__FOREACH_ROW(in, k, r) if ((rc = em__set_null(cx, out, r)) != 0) return rc;
+        return 0;
     }
+    if ((rc = out_like_arg(cx, in, EM_TYPE_BOOLEAN, dense, a, out)) != 0)
+        return rc;
+    const uint8_t *restrict x = a[0].v.b;
+    uint8_t *restrict o = out->v.b;
+    if (dense)
+        for (uint32_t r = 0, n = in->nrows; r < n; r++)
+            o[r] = (uint8_t)(x[r] == 0);
+    else
+        EM__FOREACH_ROW(in, k, r) o[r] = (uint8_t)(x[r] == 0);
     return 0;
 }
 

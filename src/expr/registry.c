@@ -45,7 +45,6 @@ void em_func_registry_destroy(em_func_registry *r)
     em_free(r);
 }
 
-const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t *n);
 const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t *n)
 {
     *n = r->n;

@@ -55,7 +55,10 @@ typedef struct agg_keys {
     size_t ks_cap;
 } agg_keys;
 
+/* Sets up an empty key set for key columns cols (types), both borrowed
+ * from the operator for k's lifetime; picks the mode. Never allocates. */
 EM__H void em__agg_keys_init(agg_keys *k, uint32_t nkeys, const int *cols, const em_type *types);
+/* Frees everything k holds; k is zeroed. */
 EM__H void em__agg_keys_release(agg_keys *k);
 /* Resolves rows[0..n) of in to key ids (interning new keys) into ids.
  * Returns 0 or EM_ENOMEM. */
@@ -63,6 +66,7 @@ EM__H int em__agg_keys_resolve(agg_keys *k, const em_batch *in, const uint32_t *
                                uint32_t *ids);
 /* Writes key id's columns into columns 0..nkeys-1 of the builder's row. */
 EM__H int em__agg_keys_put(const agg_keys *k, uint32_t id, em_batch_builder *bb);
+/* Bytes of memory held by k (capacities, not just what is in use). */
 EM__H uint64_t em__agg_keys_bytes(const agg_keys *k);
 
 /* ---- compact states (agg_state.c) ---- */
@@ -151,7 +155,10 @@ typedef struct agg_op {
     uint32_t nchg, chg_cap;
 } agg_op;
 
+/* Computes g's record layout (fields, res, stride, tmpl, dummy) from
+ * kinds/args/arg_types. Returns 0 or EM_ENOMEM (the operator's destroy frees the rest). */
 EM__H int em__agg_layout(agg_op *g);
+/* Frees p and what its records own (NULL-safe). */
 EM__H void em__pane_free(agg_op *g, pane *p);
 /* Makes p ready for `more` rows of key ids < g->keys.n: dense records for
  * every id, or a sparse pane (turned dense once half the keys are in it)
@@ -173,6 +180,7 @@ EM__H int em__agg_merge_rec(agg_op *g, char *dst, const char *src);
 EM__H void em__agg_rec_value(const agg_op *g, const char *rec, uint32_t j, em__agg_val *v);
 /* Frees what a record owns and makes it empty. */
 EM__H void em__agg_rec_clear(agg_op *g, char *rec);
+/* Bytes of memory held by p, including heap owned by generic states. */
 EM__H uint64_t em__pane_bytes(const agg_op *g, const pane *p);
 
 #endif
