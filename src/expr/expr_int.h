@@ -8,7 +8,9 @@
 #include "expr/expr.h"
 
 /* A vectorized kernel: computes out (nrows = in->nrows) on the selected rows
- * of in from evaluated args. Allocates out from cx->arena; 0 or EM_ENOMEM. */
+ * of in from evaluated args (or on every row, see em__dense); other rows get
+ * initialised but meaningless values. Allocates out from cx->arena; 0 or
+ * EM_ENOMEM. */
 typedef int (*em_kernel_fn)(em_eval_ctx *cx, const em_column *args, uint32_t nargs,
                             const em_batch *in, em_column *out);
 

@@ -537,6 +537,9 @@ static int plan_from(planner *p, const em_sql_from *f, scope *sc)
         sc->windowed = 1;
         sc->win = w;
         sc->win_pos = f->pos;
+        if (f->alias) /* TUMBLE(readings, ...) r: columns are r.x */
+            for (uint32_t i = 0; i < sc->n; i++)
+                sc->cols[i].qual = f->alias;
         return 0;
     }
     case EM_SQL_FROM_JOIN:
@@ -670,10 +673,16 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
     int rc = plan_from(p, f->left, &l);
     if (rc || (rc = plan_from(p, f->right, &r)))
         return rc;
-    if (l.windowed || r.windowed)
-        return fail(p, f->pos, EM_EUNSUPPORTED,
-                    "join the results of window functions through views that GROUP BY the "
-                    "window, then join on window_start");
+    if (r.windowed)
+        return fail(p, f->right->pos, EM_EUNSUPPORTED,
+                    "a window function on the right of a JOIN is not supported; put it on "
+                    "the left, or join views that GROUP BY the window on window_start");
+    /* a window function on the left applies to the joined rows: it keeps
+     * the left's time column, whose name the join keeps */
+    int lwindowed = l.windowed;
+    em_window lwin = l.win;
+    em_sql_pos lwin_pos = l.win_pos;
+    l.windowed = 0;
     const em_sql_expr *cs[64];
     uint32_t n = conjuncts(f->on, cs, 0, 64);
     int left = f->join_type == EM_SQL_JOIN_LEFT;
@@ -762,6 +771,9 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
     /* both joins append the evaluated key to the left input ("__jk0") */
     if ((rc = join_scope(p, sc, st, &l, 1, &r)))
         return rc;
+    sc->windowed = lwindowed;
+    sc->win = lwin;
+    sc->win_pos = lwin_pos;
     /* other conditions filter the joined rows (INNER only: for LEFT they
      * would have to decide the match, which the join does not support) */
     for (uint32_t i = 0; i < n; i++) {

@@ -146,6 +146,25 @@ TEST(literal_kernels_match_column_kernels)
             }
         }
     }
+    for (int mode = 0; mode < 3; mode++) { /* unary: neg, not */
+        use_sel(mode);
+        em_column a, b, nb, bb;
+        CHECK_EQ_INT(eval(CALL("neg", COL("x")), &a), 0);
+        CHECK_EQ_INT(eval(CALL("-", I(0), COL("x")), &b), 0); /* -INT64_MIN: NULL in both */
+        CHECK(same(&a, &b));
+        CHECK_EQ_INT(eval(CALL("neg", COL("y")), &a), 0);
+        CHECK_EQ_INT(eval(CALL("*", COL("y"), D(-1)), &b), 0);
+        CHECK(same(&a, &b));
+        CHECK_EQ_INT(eval(CALL("not", COL("b")), &nb), 0);
+        CHECK_EQ_INT(eval(COL("b"), &bb), 0);
+        int bad = 0;
+        for (uint32_t k = 0; k < em_batch_count(BT); k++) {
+            uint32_t r = em_batch_row(BT, k);
+            int isn = em_column_is_null(&bb, r);
+            bad += em_column_is_null(&nb, r) != isn || (!isn && nb.v.b[r] == bb.v.b[r]);
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
     /* overflow and division by zero are NULL on the fast path too */
     use_sel(0);
     em_column c;

@@ -1,0 +1,3 @@
+CREATE SOURCE r (id TEXT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (connector = 'file', path = 'x.jsonl');
+CREATE SINK s WITH (connector = 'stdout') AS
+    SELECT window_start, count(*) AS n FROM TUMBLE(r, ts, 60) GROUP BY window_start;
