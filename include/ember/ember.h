@@ -138,6 +138,12 @@ EM_API em_stream *em_table(em_engine *e, const char *name, const char *connector
                            const em_schema *schema, const char *key_col,
                            const char *const *options);
 
+/* The job's bad records (lines that are not valid in their source's format,
+ * values that do not convert), as rows (source TEXT, location TEXT,
+ * reason TEXT, record TEXT): route them to a sink to keep them (a
+ * dead-letter sink). They are counted and logged either way. */
+EM_API em_stream *em_bad_records(em_engine *e);
+
 /* ---- transformations ---- */
 
 EM_API em_stream *em_filter(em_stream *in, em_expr *pred);

@@ -314,6 +314,26 @@ int em_source_watermark(em_stream *st, const char *time_col, int64_t delay_us)
     return 0;
 }
 
+em_stream *em_bad_records(em_engine *e)
+{
+    if (!e->bad_op) {
+        const char *names[] = {"source", "location", "reason", "record"};
+        em_type types[] = {EM_TYPE_TEXT, EM_TYPE_TEXT, EM_TYPE_TEXT, EM_TYPE_TEXT};
+        em_schema *s = em_schema_create(4, names, types);
+        em_op *op = NULL;
+        int rc = s ? em__forward_op_create(&op, "bad_records", s) : EM_ENOMEM;
+        em_schema_destroy(s);
+        if (rc) {
+            em__engine_fail(e, EM_ENOMEM, "out of memory");
+            return NULL;
+        }
+        if (em__engine_add_op(e, op))
+            return NULL;
+        e->bad_op = op;
+    }
+    return em__engine_stream(e, e->bad_op);
+}
+
 em_stream *em_late(em_stream *st)
 {
     em_engine *e = st->engine;

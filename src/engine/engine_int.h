@@ -146,7 +146,15 @@ struct em_engine {
     uint64_t nstats;
     volatile sig_atomic_t stop_requests;
     bool running;
+    /* bad records of the current micro-batch, for em_bad_records() */
+    em_op *bad_op;              /* NULL until someone reads bad records */
+    em_batch_builder bad_bb;
+    bool bad_open;
 };
+
+/* Records a bad record for the dead-letter stream (if one is read). */
+int em__engine_bad_record(em_engine *e, em_arena *a, const char *source, const char *where,
+                          const char *reason, const char *p, size_t n);
 
 /* Sets e->errmsg and returns code. */
 int em__engine_fail(em_engine *e, int code, const char *fmt, ...)

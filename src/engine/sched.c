@@ -96,7 +96,8 @@ int em_source_out_record(em_source_out *o, const char *p, size_t n, const char *
     s->stats.bad++;
     em_log_warn(&s->engine->log, s->cx.component, "bad record at %s: %s", where ? where : "?",
                 err.msg);
-    return 0;
+    rc = em__engine_bad_record(s->engine, o->arena, s->name, where, err.msg, p, n);
+    return rc ? (o->rc = rc) : 0;
 }
 
 struct em_batch_builder *em_source_out_builder(em_source_out *o)
@@ -111,6 +112,49 @@ void em_source_out_added(em_source_out *o, uint32_t n)
     em_source_node *s = o->src;
     s->stats.records += n;
     s->room = n >= s->room ? 0 : s->room - n;
+}
+
+/* ---- bad records (the dead-letter stream) ---- */
+
+int em__engine_bad_record(em_engine *e, em_arena *a, const char *source, const char *where,
+                          const char *reason, const char *p, size_t n)
+{
+    if (!e->bad_op)
+        return 0;
+    if (e->bad_open && em_batch_builder_full(&e->bad_bb)) {
+        /* a full block goes out now; the scheduler flushes the rest */
+        em_batch *b = em_batch_builder_finish(&e->bad_bb);
+        e->bad_open = false;
+        em_errbuf err;
+        em_op_ctx cx = {a, e->batch_id, em_wall_us(), e->watermark, &e->log, &err};
+        int rc = em_op_emit(e->bad_op, b, &cx);
+        if (rc)
+            return rc;
+    }
+    if (!e->bad_open) {
+        int rc = em_batch_builder_init(&e->bad_bb, e->bad_op->out_schema, EM_BATCH_ROWS, a);
+        if (rc)
+            return rc;
+        e->bad_open = true;
+    }
+    em_batch_builder *bb = &e->bad_bb;
+    const char *w = where ? where : "";
+    int rc = em_batch_builder_set_text(bb, 0, source, strlen(source));
+    if (!rc)
+        rc = em_batch_builder_set_text(bb, 1, w, strlen(w));
+    if (!rc)
+        rc = em_batch_builder_set_text(bb, 2, reason, strlen(reason));
+    if (!rc)
+        rc = em_batch_builder_set_text(bb, 3, p, n);
+    return rc ? rc : em_batch_builder_end_row(bb);
+}
+
+static int flush_bad_records(em_engine *e, em_op_ctx *cx)
+{
+    if (!e->bad_open)
+        return 0;
+    e->bad_open = false;
+    return em_op_emit(e->bad_op, em_batch_builder_finish(&e->bad_bb), cx);
 }
 
 /* ---- the loop ---- */
@@ -409,6 +453,8 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
                 rc = push_block(e, s, s->blocks[b], &cx);
         }
     }
+    if (!rc)
+        rc = flush_bad_records(e, &cx);
     if (rc)
         return em__engine_fail(e, rc, "%s", err.msg[0] ? err.msg : em_strerror(rc));
     if (loading)

@@ -82,6 +82,66 @@ void em__key_hash(const em_column *c, const uint32_t *rows, uint32_t n, uint64_t
                 h[i] = 0;
 }
 
+/* ---- TEXT cells ---- */
+
+_Static_assert(sizeof(char *) <= 8, "a long TEXT cell keeps its pointer in 8 bytes");
+
+/* Fills c with a copy of t. Returns 0 or EM_ENOMEM (c untouched). */
+static int tcell_set(em__tcell *c, em_slice t)
+{
+    if (t.len > UINT32_MAX)
+        return EM_ENOMEM;
+    if (t.len <= EM__TCELL_INLINE) {
+        memset(c->in, 0, sizeof c->in);
+        if (t.len)
+            memcpy(c->in, t.ptr, t.len);
+    } else {
+        char *p = em_malloc(t.len);
+        if (!p)
+            return EM_ENOMEM;
+        memcpy(p, t.ptr, t.len);
+        memcpy(c->in + 4, &p, sizeof p);
+    }
+    c->len = (uint32_t)t.len;
+    return 0;
+}
+
+/* Frees what c owns; c becomes the empty string. Returns the heap bytes
+ * released. */
+static size_t tcell_clear(em__tcell *c)
+{
+    size_t freed = 0;
+    if (c->len > EM__TCELL_INLINE) {
+        em_free((char *)em__tcell_ptr(c));
+        freed = c->len;
+    }
+    memset(c, 0, sizeof *c);
+    return freed;
+}
+
+static inline size_t tcell_heap(const em__tcell *c)
+{
+    return c->len > EM__TCELL_INLINE ? c->len : 0;
+}
+
+/* Equality of n bytes, inlined: keys are short, and a libc memcmp call per
+ * probe costs more than the comparison. */
+static inline int bytes_eq(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 /* ---- key index ---- */
 
 void em__keyidx_init(em__keyidx *x, em_type t)
@@ -94,7 +154,7 @@ void em__keyidx_release(em__keyidx *x)
 {
     if (x->ktext)
         for (uint32_t i = 0; i < x->nids; i++)
-            em_str_free(x->ktext[i]);
+            tcell_clear(&x->ktext[i]);
     em_free(x->slots);
     em_free(x->kbits);
     em_free(x->ktext);
@@ -117,12 +177,19 @@ static uint64_t key_bits(const em__keyidx *x, const em_column *c, uint32_t row)
     }
 }
 
-static int text_eq(const em_str *s, em_slice t)
+/* The hash that places slot s (see em__keyslot). */
+static inline uint64_t slot_hash(const em__keyidx *x, const em__keyslot *s)
 {
-    return em_str_len(s) == t.len && memcmp(s, t.ptr, t.len) == 0;
+    return x->type == EM_TYPE_TEXT ? s->hk : hash_fixed(s->hk);
 }
 
-/* Probe for a fixed-width key; returns the id or -1. */
+static inline int text_eq(const em__tcell *c, em_slice t)
+{
+    return c->len == t.len && bytes_eq(em__tcell_ptr(c), t.ptr, t.len);
+}
+
+/* Probe for a fixed-width key; returns the id or -1. The slot holds the
+ * key bits, so a probe reads nothing but the slot array. */
 static inline int32_t probe_fixed(const em__keyidx *x, uint64_t h, uint64_t bits)
 {
     uint32_t i = (uint32_t)h & x->mask;
@@ -130,12 +197,13 @@ static inline int32_t probe_fixed(const em__keyidx *x, uint64_t h, uint64_t bits
         const em__keyslot *s = &x->slots[i];
         if (s->id == EM__NOID)
             return -1;
-        if (s->hash == h && x->kbits[s->id] == bits)
+        if (s->hk == bits)
             return (int32_t)s->id;
         i = (i + 1) & x->mask;
     }
 }
 
+/* Probe for a TEXT key: full hashes first, key bytes only on a match. */
 static inline int32_t probe_text(const em__keyidx *x, uint64_t h, em_slice t)
 {
     uint32_t i = (uint32_t)h & x->mask;
@@ -143,13 +211,21 @@ static inline int32_t probe_text(const em__keyidx *x, uint64_t h, em_slice t)
         const em__keyslot *s = &x->slots[i];
         if (s->id == EM__NOID)
             return -1;
-        if (s->hash == h && text_eq(x->ktext[s->id], t))
+        if (s->hk == h && text_eq(&x->ktext[s->id], t))
             return (int32_t)s->id;
         i = (i + 1) & x->mask;
     }
 }
 
+/* Large tables miss the cache on every probe: the slot of the row
+ * PREFETCH rows ahead is requested before probing this one. */
 #define PREFETCH 8
+#define FIND_LOOP(PROBE)                                                                           \
+    for (uint32_t i = 0; i < n; i++) {                                                             \
+        if (i + PREFETCH < n)                                                                      \
+            __builtin_prefetch(&x->slots[(uint32_t)h[i + PREFETCH] & x->mask]);                    \
+        out[i] = (PROBE);                                                                          \
+    }
 
 void em__keyidx_find(const em__keyidx *x, const em_column *c, const uint32_t *rows, uint32_t n,
                      const uint64_t *h, int32_t *out)
@@ -159,32 +235,27 @@ void em__keyidx_find(const em__keyidx *x, const em_column *c, const uint32_t *ro
             out[i] = -1;
         return;
     }
-    /* One loop per key type: no type dispatch inside the row loop. */
-    /* Large tables miss the cache on every probe: prefetch a few rows ahead. */
     for (uint32_t i = 0; i < n && i < PREFETCH; i++)
-            __builtin_prefetch(&x->slots[(uint32_t)h[i] & x->mask]);
+        __builtin_prefetch(&x->slots[(uint32_t)h[i] & x->mask]);
+    /* One loop per key type: no type dispatch inside the row loop. */
     switch (x->type) {
-    case EM_TYPE_BIGINT:
-        for (uint32_t i = 0; i < n; i++) {
-            if (i + PREFETCH < n)
-                __builtin_prefetch(&x->slots[(uint32_t)h[i + PREFETCH] & x->mask]);
-            out[i] = probe_fixed(x, h[i], (uint64_t)c->v.i64[rows[i]]);
-        }
+    case EM_TYPE_BIGINT: {
+        const int64_t *v = c->v.i64;
+        FIND_LOOP(probe_fixed(x, h[i], (uint64_t)v[rows[i]]));
         break;
-    case EM_TYPE_DOUBLE:
-        for (uint32_t i = 0; i < n; i++)
-            out[i] = probe_fixed(x, h[i], dbl_bits(c->v.f64[rows[i]]));
+    }
+    case EM_TYPE_DOUBLE: {
+        const double *v = c->v.f64;
+        FIND_LOOP(probe_fixed(x, h[i], dbl_bits(v[rows[i]])));
         break;
-    case EM_TYPE_BOOLEAN:
-        for (uint32_t i = 0; i < n; i++)
-            out[i] = probe_fixed(x, h[i], c->v.b[rows[i]]);
+    }
+    case EM_TYPE_BOOLEAN: {
+        const uint8_t *v = c->v.b;
+        FIND_LOOP(probe_fixed(x, h[i], v[rows[i]]));
         break;
+    }
     case EM_TYPE_TEXT:
-        for (uint32_t i = 0; i < n; i++) {
-            if (i + PREFETCH < n)
-                __builtin_prefetch(&x->slots[(uint32_t)h[i + PREFETCH] & x->mask]);
-            out[i] = probe_text(x, h[i], em_column_text(c, rows[i]));
-        }
+        FIND_LOOP(probe_text(x, h[i], em_column_text(c, rows[i])));
         break;
     default:
         for (uint32_t i = 0; i < n; i++)
@@ -196,12 +267,12 @@ void em__keyidx_find(const em__keyidx *x, const em_column *c, const uint32_t *ro
                 out[i] = -1;
 }
 
-static void slot_place(em__keyslot *slots, uint32_t mask, uint64_t h, uint32_t id)
+static void slot_place(em__keyslot *slots, uint32_t mask, uint64_t h, uint64_t hk, uint32_t id)
 {
     uint32_t i = (uint32_t)h & mask;
     while (slots[i].id != EM__NOID)
         i = (i + 1) & mask;
-    slots[i].hash = h;
+    slots[i].hk = hk;
     slots[i].id = id;
 }
 
@@ -216,7 +287,8 @@ static int grow_slots(em__keyidx *x)
     if (x->mask)
         for (uint32_t i = 0; i <= x->mask; i++)
             if (x->slots[i].id != EM__NOID)
-                slot_place(ns, ncap - 1, x->slots[i].hash, x->slots[i].id);
+                slot_place(ns, ncap - 1, slot_hash(x, &x->slots[i]), x->slots[i].hk,
+                           x->slots[i].id);
     em_free(x->slots);
     x->slots = ns;
     x->mask = ncap - 1;
@@ -226,24 +298,25 @@ static int grow_slots(em__keyidx *x)
 static int grow_ids(em__keyidx *x)
 {
     uint32_t ncap = x->idcap ? x->idcap * 2 : 16;
-    uint64_t *kb = em_realloc(x->kbits, (size_t)ncap * sizeof *kb);
-    if (!kb)
-        return EM_ENOMEM;
-    x->kbits = kb;
-    uint64_t *kh = em_realloc(x->khash, (size_t)ncap * sizeof *kh);
-    if (!kh)
-        return EM_ENOMEM;
-    x->khash = kh;
     uint32_t *fr = em_realloc(x->freeids, (size_t)ncap * sizeof *fr);
     if (!fr)
         return EM_ENOMEM;
     x->freeids = fr;
     if (x->type == EM_TYPE_TEXT) {
-        em_str **kt = em_realloc(x->ktext, (size_t)ncap * sizeof *kt);
+        uint64_t *kh = em_realloc(x->khash, (size_t)ncap * sizeof *kh);
+        if (!kh)
+            return EM_ENOMEM;
+        x->khash = kh;
+        em__tcell *kt = em_realloc(x->ktext, (size_t)ncap * sizeof *kt);
         if (!kt)
             return EM_ENOMEM;
         memset(kt + x->idcap, 0, (size_t)(ncap - x->idcap) * sizeof *kt);
         x->ktext = kt;
+    } else {
+        uint64_t *kb = em_realloc(x->kbits, (size_t)ncap * sizeof *kb);
+        if (!kb)
+            return EM_ENOMEM;
+        x->kbits = kb;
     }
     x->idcap = ncap;
     return 0;
@@ -253,13 +326,11 @@ int em__keyidx_insert(em__keyidx *x, const em_column *c, uint32_t row, uint64_t 
                       int *created)
 {
     int32_t found = -1;
+    int text = x->type == EM_TYPE_TEXT;
+    uint64_t bits = text ? 0 : key_bits(x, c, row);
     *created = 0;
-    if (x->live) {
-        if (x->type == EM_TYPE_TEXT)
-            found = probe_text(x, h, em_column_text(c, row));
-        else
-            found = probe_fixed(x, h, key_bits(x, c, row));
-    }
+    if (x->live)
+        found = text ? probe_text(x, h, em_column_text(c, row)) : probe_fixed(x, h, bits);
     if (found >= 0) {
         *id = (uint32_t)found;
         return 0;
@@ -268,20 +339,21 @@ int em__keyidx_insert(em__keyidx *x, const em_column *c, uint32_t row, uint64_t 
         return EM_ENOMEM;
     if (!x->nfree && x->nids == x->idcap && grow_ids(x))
         return EM_ENOMEM;
-    em_str *txt = NULL;
-    if (x->type == EM_TYPE_TEXT) {
+    uint32_t nid = x->nfree ? x->freeids[x->nfree - 1] : x->nids;
+    if (text) {
         em_slice t = em_column_text(c, row);
-        txt = em_str_new(t.ptr, t.len);
-        if (!txt)
+        if (tcell_set(&x->ktext[nid], t))
             return EM_ENOMEM;
-        x->text_bytes += t.len;
+        x->text_bytes += tcell_heap(&x->ktext[nid]);
+        x->khash[nid] = h;
+    } else {
+        x->kbits[nid] = bits;
     }
-    uint32_t nid = x->nfree ? x->freeids[--x->nfree] : x->nids++;
-    if (x->type == EM_TYPE_TEXT)
-        x->ktext[nid] = txt;
-    x->kbits[nid] = key_bits(x, c, row);
-    x->khash[nid] = h;
-    slot_place(x->slots, x->mask, h, nid);
+    if (x->nfree)
+        x->nfree--;
+    else
+        x->nids++;
+    slot_place(x->slots, x->mask, h, text ? h : bits, nid);
     x->live++;
     *id = nid;
     *created = 1;
@@ -291,7 +363,8 @@ int em__keyidx_insert(em__keyidx *x, const em_column *c, uint32_t row, uint64_t 
 void em__keyidx_remove(em__keyidx *x, uint32_t id)
 {
     uint32_t mask = x->mask;
-    uint32_t i = (uint32_t)x->khash[id] & mask;
+    int text = x->type == EM_TYPE_TEXT;
+    uint32_t i = (uint32_t)(text ? x->khash[id] : hash_fixed(x->kbits[id])) & mask;
     while (x->slots[i].id != id)
         i = (i + 1) & mask;
     /* Backward-shift deletion: move later members of the cluster whose home
@@ -301,7 +374,7 @@ void em__keyidx_remove(em__keyidx *x, uint32_t id)
         j = (j + 1) & mask;
         if (x->slots[j].id == EM__NOID)
             break;
-        uint32_t k = (uint32_t)x->slots[j].hash & mask;
+        uint32_t k = (uint32_t)slot_hash(x, &x->slots[j]) & mask;
         int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (stays)
             continue;
@@ -309,33 +382,30 @@ void em__keyidx_remove(em__keyidx *x, uint32_t id)
         i = j;
     }
     x->slots[i].id = EM__NOID;
-    if (x->type == EM_TYPE_TEXT) {
-        x->text_bytes -= em_str_len(x->ktext[id]);
-        em_str_free(x->ktext[id]);
-        x->ktext[id] = NULL;
-    }
+    if (text)
+        x->text_bytes -= tcell_clear(&x->ktext[id]);
     x->freeids[x->nfree++] = id;
     x->live--;
 }
 
 int em__keyidx_put(const em__keyidx *x, uint32_t id, em_batch_builder *bb, uint32_t col)
 {
-    uint64_t bits = x->kbits[id];
     switch (x->type) {
     case EM_TYPE_BIGINT:
-        em_batch_builder_set_i64(bb, col, (int64_t)bits);
+        em_batch_builder_set_i64(bb, col, (int64_t)x->kbits[id]);
         return 0;
     case EM_TYPE_DOUBLE: {
         double d;
-        memcpy(&d, &bits, sizeof d);
+        memcpy(&d, &x->kbits[id], sizeof d);
         em_batch_builder_set_f64(bb, col, d);
         return 0;
     }
     case EM_TYPE_BOOLEAN:
-        em_batch_builder_set_bool(bb, col, bits != 0);
+        em_batch_builder_set_bool(bb, col, x->kbits[id] != 0);
         return 0;
     case EM_TYPE_TEXT:
-        return em_batch_builder_set_text(bb, col, x->ktext[id], em_str_len(x->ktext[id]));
+        return em_batch_builder_set_text(bb, col, em__tcell_ptr(&x->ktext[id]),
+                                         x->ktext[id].len);
     default:
         return em_batch_builder_set_null(bb, col);
     }
@@ -343,8 +413,9 @@ int em__keyidx_put(const em__keyidx *x, uint32_t id, em_batch_builder *bb, uint3
 
 size_t em__keyidx_bytes(const em__keyidx *x)
 {
-    size_t per_id = 2 * sizeof(uint64_t) + sizeof(uint32_t) +
-                    (x->type == EM_TYPE_TEXT ? sizeof(em_str *) + sizeof(size_t) + 1 : 0);
+    size_t per_id = sizeof(uint32_t) + (x->type == EM_TYPE_TEXT
+                                            ? sizeof(em__tcell) + sizeof(uint64_t)
+                                            : sizeof(uint64_t));
     return (x->mask ? ((size_t)x->mask + 1) * sizeof(em__keyslot) : 0) +
            (size_t)x->idcap * per_id + x->text_bytes;
 }
@@ -369,7 +440,7 @@ void em__rowstore_release(em__rowstore *rs)
         em__rowcol *rc = &rs->cols[c];
         if (rc->txt)
             for (uint32_t i = 0; i < rs->cap; i++)
-                em_str_free(rc->txt[i]);
+                tcell_clear(&rc->txt[i]);
         em_free(rc->fix);
         em_free(rc->txt);
         em_free(rc->null);
@@ -393,7 +464,7 @@ int em__rowstore_reserve(em__rowstore *rs, uint32_t n)
         memset(nl + rs->cap, 1, ncap - rs->cap);
         rc->null = nl;
         if (rc->type == EM_TYPE_TEXT) {
-            em_str **t = em_realloc(rc->txt, (size_t)ncap * sizeof *t);
+            em__tcell *t = em_realloc(rc->txt, (size_t)ncap * sizeof *t);
             if (!t)
                 return EM_ENOMEM;
             memset(t + rs->cap, 0, (size_t)(ncap - rs->cap) * sizeof *t);
@@ -418,17 +489,11 @@ int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b, uint32_t 
         const em_column *src = &b->cols[c];
         int isnull = em_column_is_null(src, row);
         if (rc->type == EM_TYPE_TEXT) {
-            em_str *nv = NULL;
-            if (!isnull) {
-                em_slice t = em_column_text(src, row);
-                nv = em_str_new(t.ptr, t.len);
-                if (!nv)
-                    return EM_ENOMEM;
-                rs->text_bytes += t.len;
-            }
-            if (rc->txt[id])
-                rs->text_bytes -= em_str_len(rc->txt[id]);
-            em_str_free(rc->txt[id]);
+            em__tcell nv = {0};
+            if (!isnull && tcell_set(&nv, em_column_text(src, row)))
+                return EM_ENOMEM;
+            rs->text_bytes -= tcell_clear(&rc->txt[id]);
+            rs->text_bytes += tcell_heap(&nv);
             rc->txt[id] = nv;
         } else if (isnull) {
             rc->fix[id] = 0;
@@ -438,6 +503,7 @@ int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b, uint32_t 
             rc->fix[id] = (uint64_t)src->v.i64[row];
         }
         rc->null[id] = (uint8_t)isnull;
+        rc->any_null |= isnull;
     }
     return 0;
 }
@@ -446,11 +512,8 @@ void em__rowstore_clear(em__rowstore *rs, uint32_t id)
 {
     for (uint32_t c = 0; c < rs->ncols; c++) {
         em__rowcol *rc = &rs->cols[c];
-        if (rc->txt && rc->txt[id]) {
-            rs->text_bytes -= em_str_len(rc->txt[id]);
-            em_str_free(rc->txt[id]);
-            rc->txt[id] = NULL;
-        }
+        if (rc->txt)
+            rs->text_bytes -= tcell_clear(&rc->txt[id]);
         rc->null[id] = 1;
     }
 }
@@ -479,21 +542,22 @@ int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids
 {
     const em__rowcol *rc = &rs->cols[col];
     uint32_t bytes = 0;
+    int missing = 0; /* some ids[i] < 0 */
+    for (uint32_t i = 0; i < n; i++)
+        missing |= ids[i] < 0;
     if (rc->type == EM_TYPE_TEXT)
         for (uint32_t i = 0; i < n; i++)
-            if (ids[i] >= 0 && rc->txt[ids[i]])
-                bytes += (uint32_t)em_str_len(rc->txt[ids[i]]);
+            bytes += ids[i] >= 0 ? rc->txt[ids[i]].len : 0;
     int rc_ = em_column_alloc(dst, rc->type, n, bytes, a);
     if (rc_)
         return rc_;
     if (rc->type == EM_TYPE_TEXT) {
         int32_t pos = 0;
         for (uint32_t i = 0; i < n; i++) {
-            const em_str *s = ids[i] >= 0 ? rc->txt[ids[i]] : NULL;
-            if (s) {
-                size_t l = em_str_len(s);
-                memcpy(dst->data + pos, s, l);
-                pos += (int32_t)l;
+            if (ids[i] >= 0) {
+                const em__tcell *c = &rc->txt[ids[i]];
+                memcpy(dst->data + pos, em__tcell_ptr(c), c->len);
+                pos += (int32_t)c->len;
             }
             dst->v.off[i + 1] = pos;
         }
@@ -501,11 +565,17 @@ int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids
     } else if (rc->type == EM_TYPE_BOOLEAN) {
         for (uint32_t i = 0; i < n; i++)
             dst->v.b[i] = ids[i] >= 0 ? (uint8_t)rc->fix[ids[i]] : 0;
+    } else if (!missing) {
+        for (uint32_t i = 0; i < n; i++)
+            dst->v.i64[i] = (int64_t)rc->fix[ids[i]];
     } else {
         for (uint32_t i = 0; i < n; i++)
             dst->v.i64[i] = ids[i] >= 0 ? (int64_t)rc->fix[ids[i]] : 0;
     }
-    MARK_NULLS(dst, n, a, ids[i] < 0 || rc->null[ids[i]]);
+    /* A column never given a NULL, gathered for ids that all name rows,
+     * has no NULLs: skip the per-row check. */
+    if (missing || rc->any_null)
+        MARK_NULLS(dst, n, a, ids[i] < 0 || rc->null[ids[i]]);
     return 0;
 }
 
@@ -513,7 +583,7 @@ size_t em__rowstore_bytes(const em__rowstore *rs)
 {
     size_t b = 0;
     for (uint32_t c = 0; c < rs->ncols; c++)
-        b += (size_t)rs->cap * (1 + (rs->cols[c].type == EM_TYPE_TEXT ? sizeof(em_str *)
+        b += (size_t)rs->cap * (1 + (rs->cols[c].type == EM_TYPE_TEXT ? sizeof(em__tcell)
                                                                       : sizeof(uint64_t)));
     return b + rs->text_bytes;
 }

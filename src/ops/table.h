@@ -10,8 +10,9 @@
  *                  memory). Lookups are vectorized: hash a column's rows
  *                  once, then probe with a loop specialised per key type.
  *   em__rowstore   stores whole rows column-wise by id (fixed-width values as
- *                  8 bytes, TEXT as owned em_str, a NULL flag per value) and
- *                  gathers them back into arena columns for output.
+ *                  8 bytes, TEXT as 16-byte em__tcell, a NULL flag per
+ *                  value) and gathers them back into arena columns for
+ *                  output, a column at a time.
  *   em_table_state the latest row per primary key (keyidx + rowstore), kept
  *                  up to date by upserts; what `CREATE TABLE` holds and what
  *                  the stream-table join probes.
@@ -29,6 +30,8 @@
 
 #include "ops/op.h"
 
+#include <string.h>
+
 #define EM__HIDDEN __attribute__((visibility("hidden")))
 
 /* ---- key hashing ---- */
@@ -41,12 +44,38 @@ EM__HIDDEN int em__key_types_compatible(em_type a, em_type b);
  * caller checks NULLs separately). */
 EM__HIDDEN void em__key_hash(const em_column *c, const uint32_t *rows, uint32_t n, uint64_t *h);
 
+/* ---- TEXT cells ---- */
+
+/* A TEXT value held by the key index or the row store: up to
+ * EM__TCELL_INLINE bytes inline, longer values in an owned heap copy whose
+ * pointer sits in the last 8 bytes of `in`. Short text (names, ids, codes)
+ * is the common case: comparing or copying it then reads one 16-byte cell
+ * and chases no pointer, and the length is at hand without a call. */
+#define EM__TCELL_INLINE 12
+
+typedef struct em__tcell {
+    uint32_t len;
+    char in[EM__TCELL_INLINE];
+} em__tcell;
+
+static inline const char *em__tcell_ptr(const em__tcell *c)
+{
+    const char *p;
+    if (c->len <= EM__TCELL_INLINE)
+        return c->in;
+    memcpy(&p, c->in + 4, sizeof p);
+    return p;
+}
+
 /* ---- key index ---- */
 
 #define EM__NOID UINT32_MAX
 
+/* A slot caches what decides equality without touching per-id arrays: the
+ * key bits themselves for fixed-width types (the home slot is recomputed
+ * from them when needed), the full 64-bit hash for TEXT. */
 typedef struct em__keyslot {
-    uint64_t hash;
+    uint64_t hk;
     uint32_t id; /* EM__NOID = empty */
 } em__keyslot;
 
@@ -57,12 +86,12 @@ typedef struct em__keyidx {
     uint32_t live;     /* keys stored */
     uint32_t nids;     /* ids handed out (live + free) */
     uint32_t idcap;
-    uint64_t *kbits;   /* per id: key bits (fixed-width types) */
-    em_str **ktext;    /* per id: TEXT key (owned) */
-    uint64_t *khash;   /* per id */
+    uint64_t *kbits;   /* per id: key bits (fixed-width types only) */
+    em__tcell *ktext;  /* per id: TEXT key (TEXT only) */
+    uint64_t *khash;   /* per id: hash (TEXT only; fixed-width keys rehash) */
     uint32_t *freeids; /* ids of removed keys, reused first */
     uint32_t nfree;
-    size_t text_bytes; /* bytes of TEXT keys */
+    size_t text_bytes; /* heap bytes of long TEXT keys */
 } em__keyidx;
 
 /* Initialises an empty index for keys of type t (never allocates). */
@@ -93,16 +122,17 @@ EM__HIDDEN size_t em__keyidx_bytes(const em__keyidx *x);
 
 typedef struct em__rowcol {
     em_type type;
-    uint64_t *fix;  /* fixed-width values (BOOLEAN as 0/1, DOUBLE bits) */
-    em_str **txt;   /* TEXT values (owned; NULL when the value is NULL) */
-    uint8_t *null;  /* 1 = NULL */
+    uint64_t *fix;   /* fixed-width values (BOOLEAN as 0/1, DOUBLE bits) */
+    em__tcell *txt;  /* TEXT values (len 0 when NULL) */
+    uint8_t *null;   /* 1 = NULL (or no row) */
+    int any_null;    /* a NULL value was ever put: gathers must look at `null` */
 } em__rowcol;
 
 typedef struct em__rowstore {
     uint32_t ncols;
     uint32_t cap;      /* rows every column can hold */
     em__rowcol *cols;
-    size_t text_bytes;
+    size_t text_bytes; /* heap bytes of long TEXT values */
 } em__rowstore;
 
 /* Initialises a store for rows of schema s (copies the types). Returns 0 or
@@ -117,7 +147,8 @@ EM__HIDDEN int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b
 /* Frees the TEXT values of slot id and marks it empty. */
 EM__HIDDEN void em__rowstore_clear(em__rowstore *rs, uint32_t id);
 /* Builds arena column dst of n rows from store column col: row i is the
- * value of slot ids[i], or NULL when ids[i] < 0. 0 or EM_ENOMEM. */
+ * value of slot ids[i], or NULL when ids[i] < 0; an id >= 0 must name a
+ * slot holding a row (put and not cleared since). 0 or EM_ENOMEM. */
 EM__HIDDEN int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids,
                                    uint32_t n, em_column *dst, em_arena *a);
 EM__HIDDEN size_t em__rowstore_bytes(const em__rowstore *rs);

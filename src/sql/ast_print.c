@@ -422,8 +422,10 @@ static void stmt(printer *pr, const em_sql_stmt *st)
         break;
     case EM_SQL_STMT_CREATE_SINK:
         options(pr, st);
-        put(pr, " AS ");
-        query(pr, st->query);
+        if (st->query) { /* none for the dead-letter sink */
+            put(pr, " AS ");
+            query(pr, st->query);
+        }
         break;
     }
     put(pr, ";\n");

@@ -275,8 +275,13 @@ static int create_stmt(em_sql_parser *p, em_sql_stmt *st)
             return -1;
         break;
     default:
-        if (em__sql_expect_kw(p, EM_SQL_KW_WITH, "WITH after sink name") || with_options(p, st) ||
-            em__sql_expect_kw(p, EM_SQL_KW_AS, "AS after WITH options"))
+        if (em__sql_expect_kw(p, EM_SQL_KW_WITH, "WITH after sink name") || with_options(p, st))
+            return -1;
+        /* A sink without a query receives the job's bad records; the
+         * planner checks that it is the one SET dead_letter names. */
+        if (p->tok.kind == EM_SQL_TOK_SEMI || p->tok.kind == EM_SQL_TOK_EOF)
+            return 0;
+        if (em__sql_expect_kw(p, EM_SQL_KW_AS, "AS after WITH options"))
             return -1;
         break;
     }

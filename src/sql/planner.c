@@ -71,6 +71,9 @@ typedef struct planner {
     rel *rels;
     uint32_t nrels, caprels;
     const char *const *overrides;
+    const char *dead_letter; /* the dead-letter sink's name, or NULL */
+    em_sql_pos dead_letter_pos;
+    int dead_letter_found;
     int rc;
 } planner;
 
@@ -1154,6 +1157,25 @@ static int overridden(planner *p, const char *name)
     return 0;
 }
 
+/* The dead-letter sink must be known before any sink is planned, and the
+ * SET naming it may come after its CREATE SINK: look it up first, a --set
+ * override winning over the script. */
+static void find_dead_letter(planner *p)
+{
+    for (size_t i = 0; p->overrides && p->overrides[i]; i += 2)
+        if (strcasecmp(p->overrides[i], "dead_letter") == 0)
+            p->dead_letter = p->overrides[i + 1];
+    for (uint32_t i = 0; i < p->s->nstmts && !p->dead_letter; i++) {
+        const em_sql_stmt *st = &p->s->stmts[i];
+        if (st->kind == EM_SQL_STMT_SET && strcasecmp(st->name, "dead_letter") == 0) {
+            p->dead_letter = st->set.value;
+            p->dead_letter_pos = st->name_pos;
+        }
+    }
+    if (p->dead_letter && !p->dead_letter[0])
+        p->dead_letter = NULL;
+}
+
 static int plan_source(planner *p, const em_sql_stmt *st, int table)
 {
     const char *connector;
@@ -1240,9 +1262,26 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
                         "sink '%s' needs WITH (connector = '...'), e.g. 'file' or 'stdout'",
                         st->name);
         em_stream *out;
-        int rc = plan_query(p, st->query, &out);
-        if (rc)
-            return rc;
+        int dead = p->dead_letter && strcasecmp(p->dead_letter, st->name) == 0;
+        if (!st->query && !dead)
+            return fail(p, st->name_pos, EM_EINVAL,
+                        "sink '%s' has no AS query; only the dead-letter sink (SET dead_letter "
+                        "= '%s') receives rows without one",
+                        st->name, st->name);
+        if (st->query && dead)
+            return fail(p, st->name_pos, EM_EINVAL,
+                        "sink '%s' is the dead-letter sink: it receives the job's bad records "
+                        "and takes no AS query",
+                        st->name);
+        if (dead) {
+            if (!(out = em_bad_records(p->e)))
+                return fail_engine(p, st->name_pos);
+            p->dead_letter_found = 1;
+        } else {
+            int rc = plan_query(p, st->query, &out);
+            if (rc)
+                return rc;
+        }
         if (em_sink(out, st->name, connector, kv))
             return fail_engine(p, option_pos(p, st));
         return add_rel(p, st->name, REL_SINK, NULL, st->name_pos);
@@ -1266,8 +1305,13 @@ int em_sql_plan(em_engine *e, const em_sql_script *script, const em_sql_plan_opt
             p.rc = EM_EINVAL;
             goto done;
         }
+    find_dead_letter(&p);
     for (uint32_t i = 0; i < script->nstmts && !p.rc; i++)
         plan_stmt(&p, &script->stmts[i]);
+    if (!p.rc && p.dead_letter && !p.dead_letter_found)
+        fail(&p, p.dead_letter_pos, EM_EINVAL,
+             "dead_letter names '%s', but the job has no CREATE SINK %s WITH (...)",
+             p.dead_letter, p.dead_letter);
     if (!p.rc) {
         uint32_t sinks = 0;
         for (uint32_t i = 0; i < p.nrels; i++)

@@ -75,7 +75,20 @@ TEST(file_to_file_copies_rows_and_skips_bad_records)
     CHECK(st != NULL);
     const char *sink_opts[] = {"path", out, NULL};
     CHECK_EQ_INT(em_sink(st, "copy", "file", sink_opts), 0);
+    char dead[256];
+    path(dead, "dead.jsonl");
+    const char *dead_opts[] = {"path", dead, NULL};
+    em_stream *bad = em_bad_records(e);
+    CHECK(bad != NULL);
+    CHECK_EQ_INT(em_sink(bad, "dead", "file", dead_opts), 0);
     CHECK_EQ_INT(em_engine_run(e), 0);
+    /* the two bad records, located and explained, raw text kept */
+    char *dl = read_file("dead.jsonl");
+    CHECK_EQ_INT(count_lines(dl), 2);
+    CHECK(strstr(dl, "{\"source\":\"readings\",\"location\":\"") != NULL);
+    CHECK(strstr(dl, "in.jsonl:2\",\"reason\":\"") != NULL);
+    CHECK(strstr(dl, "\"record\":\"not json\"}") != NULL);
+    CHECK(strstr(dl, "in.jsonl:5\",\"reason\":\"field \\\"pm25\\\": expected DOUBLE") != NULL);
     const char *got = read_file("out.jsonl");
     CHECK_EQ_STR(got,
                  "{\"device_id\":\"a\",\"ts\":\"2024-05-01T12:00:00.000Z\",\"pm25\":1.5}\n"
