@@ -194,11 +194,14 @@ static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
 {
     size_t pos = 0;
     char where[4200];
+    bool partial = false; /* stopped at a line with no newline yet */
     while (pos < f->len && em_source_out_room(out) > 0) {
         char *nl = memchr(f->buf + pos, '\n', f->len - pos);
         size_t end = nl ? (size_t)(nl - f->buf) : f->len;
-        if (!nl && !at_eof)
+        if (!nl && !at_eof) {
+            partial = true;
             break;
+        }
         size_t n = end - pos;
         if (f->skipping) {
             f->skipping = false; /* tail of an over-long line */
@@ -218,7 +221,9 @@ static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
     memmove(f->buf, f->buf + pos, f->len - pos);
     f->len -= pos;
     f->offset += pos;
-    if (f->len >= f->max_line) {
+    /* Only a line still without its newline can be over-long: complete
+     * lines left over when the engine's room ran out wait for the next poll. */
+    if (partial && f->len >= f->max_line) {
         /* an over-long line: report it once, drop what we have, skip the rest */
         char where2[4200];
         snprintf(where2, sizeof where2, "%s:%llu", f->files[f->cur], (unsigned long long)f->line);
