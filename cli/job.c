@@ -36,24 +36,44 @@ static void on_signal(int sig)
 }
 
 static const char job_usage[] =
-    "usage: ember run JOB.sql [--set name=value]... [--checkpoint DIR]\n"
-    "       ember check JOB.sql [--set name=value]...\n"
+    "usage: ember run JOB.sql [--set name=value]... [--checkpoint DIR] [--reset-state OP]...\n"
+    "       ember check JOB.sql [--set name=value]... [--against DIR]\n"
     "       ember explain JOB.sql [--set name=value]...\n"
     "\n"
     "  --set name=value   override a setting of the job (repeatable), e.g.\n"
     "                     --set batch_interval=100ms --set log_level=debug\n"
-    "  --checkpoint DIR   the job's checkpoint directory (checkpoint_dir)\n";
+    "  --checkpoint DIR   the job's checkpoint directory (checkpoint_dir)\n"
+    "  --reset-state OP   start operator OP (an id from `ember explain`) with empty\n"
+    "                     state instead of refusing state it cannot use (repeatable)\n"
+    "  --against DIR      check: report, per stateful operator, whether the state\n"
+    "                     in checkpoint DIR is kept, new, dropped or incompatible\n";
 
 int em_cli_job(const char *cmd, int argc, char **argv)
 {
-    const char *file = NULL;
-    const char *kv[2 * 64 + 1];
-    size_t nkv = 0;
+    const char *file = NULL, *against = NULL;
+    const char *kv[2 * 64 + 1], *resets[64];
+    size_t nkv = 0, nresets = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(job_usage, stdout);
             return 0;
+        }
+        if (!strcmp(a, "--against") || !strcmp(a, "--reset-state")) {
+            if (i + 1 >= argc)
+                return em_cli_usage("%s needs a value", a);
+            if (!strcmp(a, "--against")) {
+                if (strcmp(cmd, "check"))
+                    return em_cli_usage("%s is an option of `ember check`", a);
+                against = argv[++i];
+            } else {
+                if (strcmp(cmd, "run"))
+                    return em_cli_usage("%s is an option of `ember run`", a);
+                if (nresets == 64)
+                    return em_cli_usage("too many %s options", a);
+                resets[nresets++] = argv[++i];
+            }
+            continue;
         }
         if (!strcmp(a, "--set") || !strcmp(a, "--checkpoint")) {
             if (i + 1 >= argc)
@@ -102,8 +122,16 @@ int em_cli_job(const char *cmd, int argc, char **argv)
     }
     em_buf_release(&diag);
     int status = 0;
+    for (size_t i = 0; i < nresets && !status; i++)
+        if (em_engine_reset_state(e, resets[i]))
+            status = 1;
     if (!strcmp(cmd, "check")) {
-        printf("%s: ok\n", file);
+        if (against && em_engine_check_state(e, against, stdout)) {
+            fprintf(stderr, "ember: %s: %s\n", file, em_engine_errmsg(e));
+            status = 1;
+        } else {
+            printf("%s: ok\n", file);
+        }
     } else if (!strcmp(cmd, "explain")) {
         status = em_engine_explain(e, stdout) ? 1 : 0;
     } else {

@@ -83,6 +83,16 @@ EM_API const em_options *em_conn_options(const em_conn_ctx *cx);
 EM_API void em_conn_log(em_conn_ctx *cx, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A sink's own directory inside the job's checkpoint directory (created
+ * before start), for what makes its output exactly-once (a manifest, a
+ * position); NULL when the job has no checkpoint. Borrowed, valid until
+ * destroy. */
+EM_API const char *em_conn_state_dir(const em_conn_ctx *cx);
+/* A source says during init whether it ends (a file without follow, a
+ * generator with a count): a bounded table is read completely before any
+ * stream row is joined against it. Sources are unbounded by default. */
+EM_API void em_conn_bounded(em_conn_ctx *cx, int bounded);
+
 /* Where a source delivers records during poll. */
 typedef struct em_source_out em_source_out;
 /* How many more records the engine wants in this poll (rate limits and

@@ -87,6 +87,23 @@ EM_API int em_engine_run(em_engine *e);
  * Async-signal-safe. */
 EM_API void em_engine_request_stop(em_engine *e);
 
+/* ---- durable state (checkpoint_dir) ---- */
+
+/* Discards the saved state of operator op_id (an id `ember explain`
+ * prints) when the job starts from its checkpoint, instead of refusing a
+ * job whose operator cannot use it. Call before em_engine_run. Returns 0
+ * or EM_ENOMEM. */
+EM_API int em_engine_reset_state(em_engine *e, const char *op_id);
+/* Reports, for the newest snapshot in checkpoint directory dir, what each
+ * stateful operator of this job would do with it — kept, new (no saved
+ * state), reset, incompatible (and why) — and which saved states no
+ * operator takes (dropped), one line each on out. Loads the state into the
+ * engine's operators to test it: use an engine built for the check, not
+ * one to run. Returns 0 when the job can start from the checkpoint,
+ * EM_ESTATE when some operator is incompatible, or EM_EIO / EM_ECORRUPT;
+ * the message is in em_engine_errmsg. */
+EM_API int em_engine_check_state(em_engine *e, const char *dir, FILE *out);
+
 /* Statistics of one completed micro-batch (Spark's streaming tab). */
 typedef struct em_batch_info {
     int64_t id;

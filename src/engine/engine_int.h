@@ -39,6 +39,8 @@ struct em_conn_ctx {
     const em_schema *schema;
     em_options opts;
     em_logger *log;
+    char *state_dir;   /* sinks with a checkpoint: their own directory, else NULL */
+    bool bounded;      /* a source that ends (em_conn_bounded) */
 };
 
 typedef struct em_source_stats {
@@ -65,6 +67,11 @@ typedef struct em_source_node {
     em_op *op;                 /* forwards the source's rows */
     em_op *late_op;            /* forwards late rows, or NULL */
     em_source_stats stats;
+    /* replay of a logged micro-batch (durable.c) */
+    bool replaying;
+    bool replay_eof;           /* the logged batch ended the source */
+    uint64_t replay_take;      /* records the logged batch took */
+    uint64_t taken;            /* records the current micro-batch took */
     /* the micro-batch being filled */
     em_batch **blocks;
     uint32_t nblocks, cap_blocks;
@@ -146,11 +153,42 @@ struct em_engine {
     uint64_t nstats;
     volatile sig_atomic_t stop_requests;
     bool running;
+    /* durability (durable.c): NULL without checkpoint_dir */
+    struct em_ckpt *ckpt;
+    const struct em_ckpt_rec *replay; /* logged batches after the snapshot */
+    size_t nreplay, replay_next;
+    int64_t snapshot_batch;     /* batch id of the newest snapshot */
+    int64_t snapshot_us;        /* wall time it was written */
+    char **reset_ops;           /* operator ids whose saved state is discarded */
+    uint32_t nreset;
     /* bad records of the current micro-batch, for em_bad_records() */
     em_op *bad_op;              /* NULL until someone reads bad records */
     em_batch_builder bad_bb;
     bool bad_open;
 };
+
+/* ---- durability (durable.c) ---- */
+
+/* Opens the checkpoint directory (if checkpoint_dir is set) and gives every
+ * sink its state directory; before the connectors start. */
+int em__durable_open(em_engine *e);
+/* After the connectors started: loads the newest good snapshot into the
+ * operators and sources (refusing incompatible state), seeks the sources
+ * and queues the logged batches after it for replay. */
+int em__durable_recover(em_engine *e);
+/* The logged batch the next micro-batch must replay, or NULL. Sets each
+ * source's replay budget; *logical_time and *wm to what it ran with. */
+int em__durable_replay_next(em_engine *e, int64_t batch_id, int64_t *logical_time, int64_t *wm,
+                            bool *replaying);
+/* Logs micro-batch batch_id (positions, logical time, watermark) durably;
+ * before its output is written. No-op while replaying or without a
+ * checkpoint. */
+int em__durable_log_batch(em_engine *e, int64_t batch_id, int64_t logical_time, int64_t wm);
+/* Every sink committed batch_id: commit log, then a snapshot when
+ * checkpoint_interval has passed or force is set. */
+int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot);
+/* Closes the checkpoint directory. */
+void em__durable_close(em_engine *e);
 
 /* Records a bad record for the dead-letter stream (if one is read). */
 int em__engine_bad_record(em_engine *e, em_arena *a, const char *source, const char *where,

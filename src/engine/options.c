@@ -217,7 +217,8 @@ void em__conn_ctx_release(em_conn_ctx *cx)
 {
     em__options_release(&cx->opts);
     em_free(cx->name);
-    cx->name = NULL;
+    em_free(cx->state_dir);
+    cx->name = cx->state_dir = NULL;
 }
 
 const char *em_conn_name(const em_conn_ctx *cx)
@@ -228,6 +229,16 @@ const char *em_conn_name(const em_conn_ctx *cx)
 const em_schema *em_conn_schema(const em_conn_ctx *cx)
 {
     return cx->schema;
+}
+
+const char *em_conn_state_dir(const em_conn_ctx *cx)
+{
+    return cx->state_dir;
+}
+
+void em_conn_bounded(em_conn_ctx *cx, int bounded)
+{
+    cx->bounded = bounded != 0;
 }
 
 const em_options *em_conn_options(const em_conn_ctx *cx)

@@ -205,10 +205,21 @@ static void stop_all(em_engine *e)
 static int intake(em_engine *e, em_source_node *s, em_arena *a)
 {
     s->nblocks = 0; /* last micro-batch's blocks died with its arena */
-    if (s->eof)
+    s->taken = 0;
+    if (s->replaying) {
+        /* a logged batch: exactly the records it took, then its end state */
+        if (s->replay_take == 0) {
+            s->eof = s->replay_eof;
+            return 0;
+        }
+        s->eof = false;
+    } else if (s->eof) {
         return 0;
+    }
     uint32_t budget = e->set.max_batch_records;
-    if (e->set.max_rate > 0) {
+    if (s->replaying) {
+        budget = s->replay_take > UINT32_MAX ? UINT32_MAX : (uint32_t)s->replay_take;
+    } else if (e->set.max_rate > 0) {
         double r = e->set.max_rate * (double)e->set.batch_interval_us / 1e6;
         budget = r < 1 ? 1 : r > budget ? budget : (uint32_t)r;
     }
@@ -237,6 +248,17 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
     int rc = close_block(&o);
     if (rc)
         return em__engine_fail(e, rc, "out of memory");
+    s->taken = s->stats.records - before;
+    if (s->replaying) {
+        if (s->taken != s->replay_take)
+            return em__engine_fail(e, EM_ECORRUPT,
+                                   "source %s: replaying batch %lld took %llu records where the "
+                                   "logged run took %llu: the input changed since the crash",
+                                   s->name, (long long)e->batch_id,
+                                   (unsigned long long)s->taken,
+                                   (unsigned long long)s->replay_take);
+        s->eof = s->replay_eof;
+    }
     if (s->stats.records > before)
         s->last_data_us = em_wall_us();
     return s->room == 0 && !s->eof;
@@ -413,10 +435,17 @@ static int run_phase(em_engine *e, int phase, int64_t wm, em_op_ctx *cx)
 static bool tables_loading(em_engine *e)
 {
     for (uint32_t i = 0; i < e->nsources; i++)
-        if (e->sources[i]->is_table && !e->sources[i]->eof && e->sources[i]->conn->seek == NULL &&
-            !em_opt_bool(&e->sources[i]->cx.opts, "follow"))
+        if (e->sources[i]->is_table && !e->sources[i]->eof && e->sources[i]->cx.bounded)
             return true;
     return false;
+}
+
+static bool all_eof(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsources; i++)
+        if (!e->sources[i]->eof)
+            return false;
+    return true;
 }
 
 /* One micro-batch. Sets *backlog when a source had more than its budget. */
@@ -433,12 +462,20 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
         .log = &e->log,
         .err = &err,
     };
+    /* after a crash: the logged batches re-run with what they read and the
+     * time and watermark they had, so they give the same rows */
+    bool replaying = false;
+    int64_t logged_wm = EM_TS_MIN;
+    int rc = em__durable_replay_next(e, cx.batch_id, &cx.logical_time, &logged_wm, &replaying);
+    if (rc)
+        return rc;
+    if (replaying)
+        now_us = cx.logical_time;
     uint64_t in_before = 0, in_after = 0;
     for (uint32_t i = 0; i < e->nsources; i++)
         in_before += e->sources[i]->stats.records;
     *backlog = false;
     bool loading = tables_loading(e);
-    int rc = 0;
     /* 1+2: intake and push, tables first */
     for (int pass = 0; pass < 2 && !rc; pass++) {
         for (uint32_t i = 0; i < e->nsources && !rc; i++) {
@@ -459,8 +496,12 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
         return em__engine_fail(e, rc, "%s", err.msg[0] ? err.msg : em_strerror(rc));
     if (loading)
         *backlog = true; /* reference data loads as fast as it can */
-    /* 3: watermark */
-    int64_t wm = job_watermark(e, em_wall_us());
+    /* 3: watermark; the batch is logged (durably) before any output */
+    int64_t wm = replaying ? logged_wm : job_watermark(e, em_wall_us());
+    if (!replaying && (rc = em__durable_log_batch(e, cx.batch_id, cx.logical_time, wm)))
+        return rc;
+    if (replaying)
+        *backlog = true; /* replayed batches run back to back */
     if (wm > e->watermark) {
         e->watermark = wm;
         if ((rc = run_phase(e, 0, wm, &cx)))
@@ -472,6 +513,9 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     if (wm == EM_TS_MAX)
         cx.logical_time = EM_TS_MAX;
     if ((rc = run_phase(e, 1, wm, &cx)) || (rc = output(e, cx.batch_id)))
+        return rc;
+    bool last = e->stop_requests || (wm == EM_TS_MAX && all_eof(e));
+    if ((rc = em__durable_commit(e, cx.batch_id, last)))
         return rc;
     for (uint32_t i = 0; i < e->nsources; i++)
         in_after += e->sources[i]->stats.records;
@@ -491,13 +535,6 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     return 0;
 }
 
-static bool all_eof(em_engine *e)
-{
-    for (uint32_t i = 0; i < e->nsources; i++)
-        if (!e->sources[i]->eof)
-            return false;
-    return true;
-}
 
 int em_engine_run(em_engine *e)
 {
@@ -506,7 +543,11 @@ int em_engine_run(em_engine *e)
     if (e->nsinks == 0)
         return em__engine_fail(e, EM_EINVAL, "the job has no sink: nothing would be output");
     e->running = true;
-    int rc = start_all(e);
+    int rc = em__durable_open(e);
+    if (!rc)
+        rc = start_all(e);
+    if (!rc)
+        rc = em__durable_recover(e);
     if (rc)
         goto done;
     sched_log_start(e);
@@ -535,6 +576,7 @@ int em_engine_run(em_engine *e)
                     (long long)e->batch_id);
 done:
     stop_all(e);
+    em__durable_close(e);
     e->running = false;
     return rc;
 }

@@ -67,6 +67,10 @@ int em_writer_create(em_writer **out, const char *format, const em_schema *schem
  * line; reset it to out's length before the call to discard it). */
 int em_writer_write(em_writer *w, const em_batch *b, em_buf *out);
 
+/* Tells the writer its output continues a file that already has rows (a
+ * sink resuming after a restart): the CSV writer writes no header then. */
+void em_writer_continue(em_writer *w);
+
 /* Frees the writer (NULL-safe). */
 void em_writer_destroy(em_writer *w);
 

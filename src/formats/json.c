@@ -82,6 +82,11 @@ int em_writer_create(em_writer **out, const char *format, const em_schema *schem
     return 0;
 }
 
+void em_writer_continue(em_writer *w)
+{
+    w->wrote_header = 1;
+}
+
 void em_writer_destroy(em_writer *w)
 {
     em_free(w);

@@ -57,6 +57,11 @@ typedef struct file_conn {
     em_writer *writer;
     em_buf out;
     int out_fd;
+    /* sink with a checkpoint: the manifest says which batch the file
+     * holds up to and how long it was then (exactly-once) */
+    char *manifest;        /* path, or NULL without a checkpoint */
+    int64_t committed;     /* last batch id in the file */
+    uint64_t length;       /* file length after it */
 } file_conn;
 
 static int cmp_str(const void *a, const void *b)
@@ -130,6 +135,7 @@ static int file_init(void **self, em_conn_ctx *cx, unsigned kind)
     f->fd = -1;
     f->out_fd = -1;
     f->follow = em_opt_bool(o, "follow");
+    em_conn_bounded(cx, !f->follow);
     f->max_line = (size_t)em_opt_int(o, "max_line");
     f->path = em_strdup(em_opt_str(o, "path"));
     em_buf_init(&f->out, (size_t)1 << 34);
@@ -151,10 +157,65 @@ oom:
     return EM_ENOMEM;
 }
 
+/* Reads the sink's manifest ("batch length"): 0 if there is one, 1 if not. */
+static int read_manifest(file_conn *f)
+{
+    FILE *m = fopen(f->manifest, "r");
+    if (!m)
+        return 1;
+    long long b, l;
+    int ok = fscanf(m, "%lld %lld", &b, &l) == 2 && b >= 0 && l >= 0;
+    fclose(m);
+    if (!ok)
+        return 1;
+    f->committed = b;
+    f->length = (uint64_t)l;
+    return 0;
+}
+
+/* With a checkpoint, the output file is cut back to what the last
+ * committed batch left (a crash may have written part of the next one),
+ * and batches up to that one are skipped when they are replayed. */
+static int open_sink_exactly_once(file_conn *f, const char *dir)
+{
+    size_t n = strlen(dir) + sizeof "/manifest";
+    if (!(f->manifest = em_malloc(n)))
+        return EM_ENOMEM;
+    snprintf(f->manifest, n, "%s/manifest", dir);
+    f->out_fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (f->out_fd < 0) {
+        em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path, strerror(errno));
+        return EM_EIO;
+    }
+    if (read_manifest(f)) {
+        /* first run with this checkpoint: a fresh file, or after what is
+         * there when appending */
+        struct stat st;
+        f->committed = 0;
+        f->length = em_opt_bool(em_conn_options(f->cx), "append") && !fstat(f->out_fd, &st)
+                        ? (uint64_t)st.st_size
+                        : 0;
+    }
+    if (ftruncate(f->out_fd, (off_t)f->length) || lseek(f->out_fd, 0, SEEK_END) < 0) {
+        em_conn_log(f->cx, 0, "cannot resume '%s' at byte %llu: %s", f->path,
+                    (unsigned long long)f->length, strerror(errno));
+        return EM_EIO;
+    }
+    if (f->length)
+        em_writer_continue(f->writer);
+    if (f->committed)
+        em_conn_log(f->cx, 2, "resuming '%s' after batch %lld (%llu bytes)", f->path,
+                    (long long)f->committed, (unsigned long long)f->length);
+    return 0;
+}
+
 static int file_start(void *self)
 {
     file_conn *f = self;
     if (f->writer) {
+        const char *dir = em_conn_state_dir(f->cx);
+        if (dir)
+            return open_sink_exactly_once(f, dir);
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
                     (em_opt_bool(em_conn_options(f->cx), "append") ? O_APPEND : O_TRUNC);
         f->out_fd = open(f->path, flags, 0644);
@@ -280,24 +341,98 @@ static int file_poll(void *self, em_source_out *out)
     return 0;
 }
 
+/* Position: "OFFSET:LINE:PATH" of the next byte to deliver, or
+ * "E:0:PATH" once PATH (the last file opened) is done; empty before the
+ * first file is opened. Named by path, not index, so files appearing in a
+ * directory do not shift it. */
 static int file_position(void *self, char *buf, size_t cap)
 {
     file_conn *f = self;
-    int n = snprintf(buf, cap, "%u:%llu", f->cur, (unsigned long long)(f->offset));
+    int n = 0;
+    if (f->fd >= 0)
+        n = snprintf(buf, cap, "%llu:%llu:%s", (unsigned long long)f->offset,
+                     (unsigned long long)f->line, f->files[f->cur]);
+    else if (f->cur > 0)
+        n = snprintf(buf, cap, "E:0:%s", f->files[f->cur - 1]);
     return n < 0 || (size_t)n >= cap ? EM_ELIMIT : n;
+}
+
+static int file_seek(void *self, const char *pos, size_t n)
+{
+    file_conn *f = self;
+    char tmp[4200];
+    if (n >= sizeof tmp)
+        return EM_EINVAL;
+    memcpy(tmp, pos, n);
+    tmp[n] = 0;
+    char *c1 = strchr(tmp, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2)
+        return EM_EINVAL;
+    *c1 = *c2 = 0;
+    const char *path = c2 + 1;
+    uint32_t i = 0;
+    while (i < f->nfiles && strcmp(f->files[i], path))
+        i++;
+    if (i == f->nfiles) {
+        em_conn_log(f->cx, 0, "cannot resume: '%s' (read up to %s) is gone", path, tmp);
+        return EM_ENOTFOUND;
+    }
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->len = 0;
+    f->skipping = false;
+    if (!strcmp(tmp, "E")) {
+        f->cur = i + 1;
+        return 0;
+    }
+    char *end;
+    unsigned long long off = strtoull(tmp, &end, 10), line = strtoull(c1 + 1, NULL, 10);
+    if (*end)
+        return EM_EINVAL;
+    f->cur = i;
+    if (!open_next(f) || f->cur != i)
+        return EM_EIO;
+    if (lseek(f->fd, (off_t)off, SEEK_SET) < 0) {
+        em_conn_log(f->cx, 0, "cannot seek '%s' to byte %llu: %s", path, off, strerror(errno));
+        return EM_EIO;
+    }
+    f->offset = off;
+    f->line = line;
+    return 0;
 }
 
 static int file_write(void *self, const em_batch *b, int64_t batch_id)
 {
-    (void)batch_id;
     file_conn *f = self;
+    if (f->manifest && batch_id <= f->committed)
+        return 0; /* a replayed batch the file already holds */
     return em_writer_write(f->writer, b, &f->out);
+}
+
+/* Records that the file holds everything up to batch_id: data synced
+ * first, then the manifest written aside and renamed over the old one. */
+static int write_manifest(file_conn *f, int64_t batch_id, uint64_t length)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->manifest);
+    FILE *m = fopen(tmp, "w");
+    int ok = m && fprintf(m, "%lld %llu\n", (long long)batch_id, (unsigned long long)length) > 0;
+    ok = m && fflush(m) == 0 && ok && fsync(fileno(m)) == 0;
+    if (m)
+        fclose(m);
+    if (!ok || rename(tmp, f->manifest)) {
+        em_conn_log(f->cx, 0, "cannot write '%s': %s", f->manifest, strerror(errno));
+        return EM_EIO;
+    }
+    return 0;
 }
 
 static int file_commit(void *self, int64_t batch_id)
 {
-    (void)batch_id;
     file_conn *f = self;
+    if (f->manifest && batch_id <= f->committed)
+        return 0;
     size_t off = 0;
     while (off < f->out.len) {
         ssize_t n = write(f->out_fd, f->out.ptr + off, f->out.len - off);
@@ -310,6 +445,17 @@ static int file_commit(void *self, int64_t batch_id)
         off += (size_t)n;
     }
     em_buf_reset(&f->out);
+    if (f->manifest) {
+        if (fdatasync(f->out_fd)) {
+            em_conn_log(f->cx, 0, "fsync of '%s' failed: %s", f->path, strerror(errno));
+            return EM_EIO;
+        }
+        int rc = write_manifest(f, batch_id, f->length + off);
+        if (rc)
+            return rc;
+        f->committed = batch_id;
+        f->length += off;
+    }
     return 0;
 }
 
@@ -339,6 +485,7 @@ static void file_destroy(void *self)
     em_free(f->files);
     em_free(f->buf);
     em_free(f->path);
+    em_free(f->manifest);
     em_writer_destroy(f->writer);
     em_buf_release(&f->out);
     em_free(f);
@@ -356,6 +503,7 @@ const em_connector em_connector_file = {
     .write = file_write,
     .commit = file_commit,
     .position = file_position,
+    .seek = file_seek,
     .stop = file_stop,
     .destroy = file_destroy,
 };

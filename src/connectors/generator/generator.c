@@ -66,6 +66,7 @@ static int gen_init(void **self, em_conn_ctx *cx, unsigned kind)
     g->cx = cx;
     g->count = cfg.count;
     g->rate = em_opt_double(o, "rate");
+    em_conn_bounded(cx, g->count > 0);
     *self = g;
     return 0;
 }
