@@ -89,6 +89,13 @@ EM_API void em_engine_request_stop(em_engine *e);
 
 /* ---- durable state (checkpoint_dir) ---- */
 
+/* Operators created after this call get ids "<scope>/<kind>" (then
+ * "<scope>/<kind>.2", ... for more of one kind), so a checkpoint's state
+ * finds its operator again however the rest of the job changes; the SQL
+ * front end scopes each view and sink by its name. NULL goes back to
+ * numbered ids ("<kind>#<n>"). scope is copied. Returns 0 or EM_ENOMEM. */
+EM_API int em_engine_set_scope(em_engine *e, const char *scope);
+
 /* Discards the saved state of operator op_id (an id `ember explain`
  * prints) when the job starts from its checkpoint, instead of refusing a
  * job whose operator cannot use it. Call before em_engine_run. Returns 0

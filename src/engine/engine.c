@@ -84,6 +84,7 @@ void em_engine_destroy(em_engine *e)
     for (uint32_t i = 0; i < e->nreset; i++)
         em_free(e->reset_ops[i]);
     em_free(e->reset_ops);
+    em_free(e->scope);
     em_free(e->sinks);
     em_free(e->ops);
     em_free(e->streams);

@@ -160,6 +160,7 @@ struct em_engine {
     int64_t snapshot_batch;     /* batch id of the newest snapshot */
     int64_t snapshot_us;        /* wall time it was written */
     char **reset_ops;           /* operator ids whose saved state is discarded */
+    char *scope;                /* em_engine_set_scope: prefix of new operator ids */
     uint32_t nreset;
     /* bad records of the current micro-batch, for em_bad_records() */
     em_op *bad_op;              /* NULL until someone reads bad records */

@@ -89,9 +89,34 @@ em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *a
 
 /* ---- helpers ---- */
 
+/* "<scope>/<kind>", then "<scope>/<kind>.2", ... in a scope (the view or
+ * sink being built: stable however the rest of the job changes), else
+ * "<kind>#<n>". */
 static void op_id(em_engine *e, const char *kind, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s#%u", kind, e->nops + 1);
+    if (!e->scope) {
+        snprintf(buf, n, "%s#%u", kind, e->nops + 1);
+        return;
+    }
+    snprintf(buf, n, "%s/%s", e->scope, kind);
+    size_t len = strlen(buf);
+    uint32_t same = 0;
+    for (uint32_t i = 0; i < e->nops; i++) {
+        const char *id = e->ops[i]->id;
+        same += !strncmp(id, buf, len) && (id[len] == 0 || id[len] == '.');
+    }
+    if (same)
+        snprintf(buf + len, n - len, ".%u", same + 1);
+}
+
+int em_engine_set_scope(em_engine *e, const char *scope)
+{
+    char *c = NULL;
+    if (scope && !(c = em_strdup(scope)))
+        return em__engine_fail(e, EM_ENOMEM, "out of memory");
+    em_free(e->scope);
+    e->scope = c;
+    return 0;
 }
 
 /* Adds op to the engine, connects in -> op:port, returns its stream. */

@@ -1101,17 +1101,26 @@ static int plan_query(planner *p, const em_sql_query *q, em_stream **out)
 /* ---- statements ---- */
 
 /* key, value pairs of a WITH list, minus `connector` (returned apart). */
-static const char **options_kv(planner *p, const em_sql_stmt *st, const char **connector)
+/* The connector's options of a statement; `connector` and (sinks) `id`,
+ * the stable id of the sink's stateful operators, are the engine's. */
+static const char **options_kv(planner *p, const em_sql_stmt *st, const char **connector,
+                               const char **id)
 {
     const char **kv = em_arena_calloc(&p->arena, 2 * st->noptions + 1, sizeof *kv);
     if (!kv)
         return NULL;
     uint32_t n = 0;
     *connector = NULL;
+    if (id)
+        *id = NULL;
     for (uint32_t i = 0; i < st->noptions; i++) {
         const em_sql_option *o = &st->options[i];
         if (strcasecmp(o->key, "connector") == 0) {
             *connector = o->value;
+            continue;
+        }
+        if (id && strcasecmp(o->key, "id") == 0) {
+            *id = o->value;
             continue;
         }
         kv[n++] = o->key;
@@ -1179,7 +1188,7 @@ static void find_dead_letter(planner *p)
 static int plan_source(planner *p, const em_sql_stmt *st, int table)
 {
     const char *connector;
-    const char **kv = options_kv(p, st, &connector);
+    const char **kv = options_kv(p, st, &connector, NULL);
     if (!kv)
         return fail(p, st->pos, EM_ENOMEM, "out of memory");
     if (!connector)
@@ -1247,14 +1256,17 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
         if (find_rel(p, st->name))
             return add_rel(p, st->name, REL_VIEW, NULL, st->name_pos);
         em_stream *out;
+        if (em_engine_set_scope(p->e, st->name))
+            return fail_engine(p, st->name_pos);
         int rc = plan_query(p, st->query, &out);
+        em_engine_set_scope(p->e, NULL);
         return rc ? rc : add_rel(p, st->name, REL_VIEW, out, st->name_pos);
     }
     case EM_SQL_STMT_CREATE_SINK: {
         if (find_rel(p, st->name))
             return add_rel(p, st->name, REL_SINK, NULL, st->name_pos);
-        const char *connector;
-        const char **kv = options_kv(p, st, &connector);
+        const char *connector, *id;
+        const char **kv = options_kv(p, st, &connector, &id);
         if (!kv)
             return fail(p, st->pos, EM_ENOMEM, "out of memory");
         if (!connector)
@@ -1278,7 +1290,10 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
                 return fail_engine(p, st->name_pos);
             p->dead_letter_found = 1;
         } else {
+            if (em_engine_set_scope(p->e, id && id[0] ? id : st->name))
+                return fail_engine(p, st->name_pos);
             int rc = plan_query(p, st->query, &out);
+            em_engine_set_scope(p->e, NULL);
             if (rc)
                 return rc;
         }
