@@ -22,15 +22,21 @@
 static em_engine *running;
 static volatile sig_atomic_t signals_seen;
 
+static unsigned shutdown_secs; /* shutdown_timeout, whole seconds (at least 1) */
+
+/* The first SIGINT/SIGTERM asks for a graceful stop and arms an alarm at
+ * shutdown_timeout; a second signal, or the alarm, ends the process at
+ * once. Either way the checkpoint stays consistent: a restart recovers. */
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (signals_seen++ == 0 && running) {
+    if (sig != SIGALRM && signals_seen++ == 0 && running) {
         em_engine_request_stop(running); /* async-signal-safe */
+        alarm(shutdown_secs);
         return;
     }
-    static const char msg[] = "ember: second signal: stopping now\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
+    static const char again[] = "ember: second signal: stopping now\n";
+    static const char late[] = "ember: shutdown_timeout passed: stopping now\n";
+    ssize_t w = sig == SIGALRM ? write(2, late, sizeof late - 1) : write(2, again, sizeof again - 1);
     (void)w;
     _exit(1);
 }
@@ -142,6 +148,12 @@ int em_cli_job(const char *cmd, int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGALRM, &sa, NULL);
+        char v[64];
+        long long ms = 30000;
+        if (!em_engine_get(e, "shutdown_timeout", v, sizeof v))
+            ms = strtoll(v, NULL, 10) / (strstr(v, "us") ? 1000 : 1);
+        shutdown_secs = ms < 1000 ? 1 : (unsigned)((ms + 999) / 1000);
         if (em_engine_run(e)) {
             fprintf(stderr, "ember: %s: %s\n", file, em_engine_errmsg(e));
             status = 1;

@@ -447,6 +447,13 @@ int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot)
     return 0;
 }
 
+int em__durable_finish(em_engine *e)
+{
+    if (!e->ckpt || e->batch_id <= e->snapshot_batch || e->replay_next < e->nreplay)
+        return 0;
+    return write_snapshot(e, e->batch_id);
+}
+
 /* ---- public ---- */
 
 int em_engine_reset_state(em_engine *e, const char *op_id)

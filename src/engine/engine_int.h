@@ -15,6 +15,7 @@
 #include "expr/expr.h"
 #include "formats/format.h"
 #include "ops/op.h"
+#include "engine/rate.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -72,6 +73,8 @@ typedef struct em_source_node {
     bool replay_eof;           /* the logged batch ended the source */
     uint64_t replay_take;      /* records the logged batch took */
     uint64_t taken;            /* records the current micro-batch took */
+    em_rate rate;              /* back pressure: the PID rate estimate */
+    bool paused;               /* intake paused by memory_limit */
     /* the micro-batch being filled */
     em_batch **blocks;
     uint32_t nblocks, cap_blocks;
@@ -188,6 +191,9 @@ int em__durable_log_batch(em_engine *e, int64_t batch_id, int64_t logical_time, 
 /* Every sink committed batch_id: commit log, then a snapshot when
  * checkpoint_interval has passed or force is set. */
 int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot);
+/* A graceful stop: snapshots the state after the last batch if the last
+ * snapshot is older. */
+int em__durable_finish(em_engine *e);
 /* Closes the checkpoint directory. */
 void em__durable_close(em_engine *e);
 

@@ -200,6 +200,34 @@ static void stop_all(em_engine *e)
     }
 }
 
+/* memory_limit: above it a source takes nothing (and is paused, so a
+ * network source stops reading) until memory falls under 90% of it. */
+static bool memory_full(em_engine *e, em_source_node *s)
+{
+    if (e->set.memory_limit <= 0)
+        return false;
+    int64_t used = (int64_t)em_mem_used();
+    if (!s->paused && used > e->set.memory_limit) {
+        s->paused = true;
+        if (s->conn->pause)
+            s->conn->pause(s->self);
+        em_log_warn(&e->log, s->cx.component,
+                    "memory_limit reached (%lld of %lld bytes in use): intake paused until "
+                    "state and buffers shrink; raise memory_limit or set state_ttl if it stays",
+                    (long long)used, (long long)e->set.memory_limit);
+    } else if (s->paused && used < e->set.memory_limit / 10 * 9) {
+        s->paused = false;
+        if (s->conn->resume)
+            s->conn->resume(s->self);
+        em_log_info(&e->log, s->cx.component, "memory back under memory_limit: intake resumed");
+    }
+    return s->paused;
+}
+
+/* How long a replayed micro-batch waits for a source that has stopped
+ * delivering before recovery gives up (the input changed). */
+#define REPLAY_WAIT_US (30 * 1000000LL)
+
 /* Polls one source for up to its budget. Returns 1 if the budget was
  * exhausted (more is probably waiting), 0 otherwise, or an error. */
 static int intake(em_engine *e, em_source_node *s, em_arena *a)
@@ -216,16 +244,19 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
     } else if (s->eof) {
         return 0;
     }
-    uint32_t budget = e->set.max_batch_records;
+    uint32_t budget;
     if (s->replaying) {
         budget = s->replay_take > UINT32_MAX ? UINT32_MAX : (uint32_t)s->replay_take;
-    } else if (e->set.max_rate > 0) {
-        double r = e->set.max_rate * (double)e->set.batch_interval_us / 1e6;
-        budget = r < 1 ? 1 : r > budget ? budget : (uint32_t)r;
+    } else if (memory_full(e, s)) {
+        return 0;
+    } else {
+        budget = em_rate_budget(&s->rate, e->set.max_rate, e->set.batch_interval_us,
+                                e->set.max_batch_records);
     }
     s->room = budget;
     em_source_out o = {s, a, 0};
     uint64_t before = s->stats.records;
+    int64_t waiting_since = 0;
     /* a connector returns after one chunk of work; keep asking while it
      * makes progress and budget remains */
     for (;;) {
@@ -242,8 +273,23 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
         if (rc)
             return em__engine_fail(e, rc, "source %s: poll failed: %s", s->name,
                                    em_strerror(rc));
-        if (s->room == 0 || (s->stats.records == got && s->stats.bad == bad))
+        if (s->room == 0)
             break;
+        if (s->stats.records == got && s->stats.bad == bad) {
+            /* A replay needs every logged record, and a paced source (a
+             * generator with a rate, a broker redelivering) may hand them
+             * over only as time passes: wait for them, within reason. */
+            if (!s->replaying)
+                break;
+            int64_t now = em_wall_us();
+            if (!waiting_since)
+                waiting_since = now;
+            if (now - waiting_since > REPLAY_WAIT_US || e->stop_requests > 1)
+                break;
+            em_sleep_us(1000);
+            continue;
+        }
+        waiting_since = 0;
     }
     int rc = close_block(&o);
     if (rc)
@@ -529,8 +575,13 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     st->processing_us = (end_ns - start_ns) / 1000;
     st->total_delay_us = st->scheduling_delay_us + st->processing_us;
     st->status = 0;
-    em_log_debug(&e->log, "engine", "batch %lld: %llu records in %.3f ms", (long long)cx.batch_id,
-                 (unsigned long long)st->input_records, st->processing_us / 1000.0);
+    for (uint32_t i = 0; i < e->nsources; i++)
+        em_rate_update(&e->sources[i]->rate, now_us + st->processing_us, e->sources[i]->taken,
+                       st->processing_us, st->scheduling_delay_us, e->set.batch_interval_us);
+    em_log_debug(&e->log, "engine",
+                 "batch %lld: %llu records in %.3f ms, scheduling delay %.3f ms",
+                 (long long)cx.batch_id, (unsigned long long)st->input_records,
+                 st->processing_us / 1000.0, st->scheduling_delay_us / 1000.0);
     em_arena_reset(&e->batch_arena);
     return 0;
 }
@@ -550,6 +601,8 @@ int em_engine_run(em_engine *e)
         rc = em__durable_recover(e);
     if (rc)
         goto done;
+    for (uint32_t i = 0; i < e->nsources; i++)
+        em_rate_init(&e->sources[i]->rate, e->set.initial_rate);
     sched_log_start(e);
     int64_t next = em_wall_us();
     while (!e->stop_requests) {
@@ -571,9 +624,11 @@ int em_engine_run(em_engine *e)
         while (!e->stop_requests && em_wall_us() < next)
             em_sleep_us(next - em_wall_us() < 50000 ? next - em_wall_us() : 50000);
     }
-    if (!rc && e->stop_requests)
+    if (!rc && e->stop_requests) {
+        rc = em__durable_finish(e); /* the state as of the last batch */
         em_log_info(&e->log, "engine", "stopped on request after batch %lld",
                     (long long)e->batch_id);
+    }
 done:
     stop_all(e);
     em__durable_close(e);

@@ -166,6 +166,64 @@ int em_engine_set(em_engine *e, const char *name, const char *value)
                            s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
 }
 
+int em_engine_get(const em_engine *e, const char *name, char *buf, size_t cap)
+{
+    static const char *const levels[] = {"error", "warn", "info", "debug", "trace"};
+    const setting_def *d = NULL;
+    for (size_t i = 0; i < NSETTINGS && !d; i++)
+        if (strcasecmp(settings[i].name, name) == 0)
+            d = &settings[i];
+    if (!d)
+        return EM_ENOTFOUND;
+    const char *base = (const char *)&e->set + d->off;
+    int n = 0;
+    switch (d->type) {
+    case S_DURATION: {
+        int64_t us;
+        memcpy(&us, base, sizeof us);
+        n = us % 1000 ? snprintf(buf, cap, "%lldus", (long long)us)
+                      : snprintf(buf, cap, "%lldms", (long long)(us / 1000));
+        break;
+    }
+    case S_RATE: {
+        double r;
+        memcpy(&r, base, sizeof r);
+        n = snprintf(buf, cap, "%.17g", r);
+        break;
+    }
+    case S_BYTES: {
+        int64_t b;
+        memcpy(&b, base, sizeof b);
+        n = snprintf(buf, cap, "%lld", (long long)b);
+        break;
+    }
+    case S_INT:
+        if (!strcmp(d->name, "max_batch_records")) {
+            uint32_t v;
+            memcpy(&v, base, sizeof v);
+            n = snprintf(buf, cap, "%u", v);
+        } else {
+            int v;
+            memcpy(&v, base, sizeof v);
+            n = snprintf(buf, cap, "%d", v);
+        }
+        break;
+    case S_STRING: {
+        const char *v;
+        memcpy(&v, base, sizeof v);
+        n = snprintf(buf, cap, "%s", v ? v : "");
+        break;
+    }
+    case S_LOGLEVEL:
+        n = snprintf(buf, cap, "%s", levels[e->log.level]);
+        break;
+    case S_LOGFORMAT:
+        n = snprintf(buf, cap, "%s", e->log.format == EM_LOG_JSON ? "json" : "text");
+        break;
+    }
+    return n < 0 || (size_t)n >= cap ? EM_ELIMIT : 0;
+}
+
 /* Applies every default; called once by em__engine_new. */
 int em__settings_defaults(em_engine *e)
 {
