@@ -93,8 +93,43 @@ EM_API const char *em_conn_state_dir(const em_conn_ctx *cx);
  * stream row is joined against it. Sources are unbounded by default. */
 EM_API void em_conn_bounded(em_conn_ctx *cx, int bounded);
 
+/* ---- push sources ----
+ *
+ * A source that is sent data (HTTP ingest, an MQTT subscription, a TCP
+ * listener) must not acknowledge what could still be lost. It appends what
+ * arrives to its push log — a write-ahead log in the checkpoint directory
+ * (sources/<name>/wal), or in a private temporary directory when the job
+ * has none — acknowledges once em_push_append returns, and in poll hands
+ * the log's records to the engine with em_push_poll. The log's position is
+ * the source's position, so recovery replays exactly what was read.
+ * Records are lines in the source's format; an appended chunk may hold
+ * many lines. */
+typedef struct em_push em_push;
+/* Opens the push log of source cx (from init or start). quota_bytes: how
+ * much unconsumed data it may hold before appends are refused (0: 1 GiB).
+ * Returns 0 or a negative code (the reason is logged). */
+EM_API int em_push_open(em_conn_ctx *cx, uint64_t quota_bytes, em_push **out);
+/* Closes it (a temporary log is deleted). NULL-safe. */
+EM_API void em_push_close(em_push *p);
+/* Appends chunks (any thread); returns once they are durable: 0,
+ * EM_EAGAIN (over the quota: refuse the request, e.g. 503 + Retry-After),
+ * EM_EIO (disk failure) or EM_ESTOPPED. */
+EM_API int em_push_append(em_push *p, const char *const *chunks, const size_t *lens, size_t n);
+/* Unconsumed bytes in the log. Thread-safe. */
+EM_API uint64_t em_push_backlog(em_push *p);
+/* For the connector's callbacks: poll delivers durable lines up to the
+ * engine's room; position/seek/commit implement the vtable entries of the
+ * same names (commit releases what no recovery needs any more). */
+struct em_source_out;
+EM_API int em_push_poll(em_push *p, struct em_source_out *out);
+EM_API int em_push_position(em_push *p, char *buf, size_t cap);
+EM_API int em_push_seek(em_push *p, const char *pos, size_t n);
+EM_API int em_push_commit(em_push *p, int64_t batch_id);
+
 /* Where a source delivers records during poll. */
 typedef struct em_source_out em_source_out;
+/* The id of the micro-batch this poll fills. */
+EM_API int64_t em_source_out_batch(const em_source_out *o);
 /* How many more records the engine wants in this poll (rate limits and
  * batch size applied). 0 means: return now. */
 EM_API uint32_t em_source_out_room(const em_source_out *o);
@@ -123,6 +158,9 @@ typedef struct em_connector {
     int (*poll)(void *self, em_source_out *out);
     /* Sink: one output batch of micro-batch batch_id (borrowed for the call). */
     int (*write)(void *self, const em_batch *b, int64_t batch_id);
+    /* Sink: batch_id's output is complete. Source: nothing up to the end
+     * of batch_id will be asked for again (no recovery can go back that
+     * far): acknowledge upstream, release logs. */
     int (*commit)(void *self, int64_t batch_id);
     int (*pause)(void *self);
     int (*resume)(void *self);

@@ -28,7 +28,13 @@ struct em_source_out {
     em_source_node *src;
     em_arena *arena;
     int rc; /* first hard error (out of memory) */
+    int64_t batch_id;
 };
+
+int64_t em_source_out_batch(const em_source_out *o)
+{
+    return o->batch_id;
+}
 
 static int close_block(em_source_out *o)
 {
@@ -254,7 +260,7 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
                                 e->set.max_batch_records);
     }
     s->room = budget;
-    em_source_out o = {s, a, 0};
+    em_source_out o = {s, a, 0, e->batch_id};
     uint64_t before = s->stats.records;
     int64_t waiting_since = 0;
     /* a connector returns after one chunk of work; keep asking while it
