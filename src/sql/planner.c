@@ -221,7 +221,7 @@ static const char *resolve(planner *p, const scope *sc, const char *qual, const 
 static const char *const aggregate_names[] = {
     "count",      "sum",       "avg",      "min",     "max",         "stddev",
     "stddev_samp", "stddev_pop", "var_samp", "var_pop", "variance", "first_value",
-    "last_value",
+    "last_value", "nowcast_pm",
 };
 
 static int is_aggregate(const em_sql_expr *x)
@@ -450,6 +450,38 @@ static em_expr *conv(planner *p, const scope *sc, const agg_ctx *ag, const em_sq
     if (!r && !p->rc)
         fail(p, x->pos, EM_ENOMEM, "out of memory");
     return r;
+}
+
+/* nowcast_pm(value, ts): ts must be a TIMESTAMP column; in a window it
+ * must be the window's time column (the aggregate buckets hours by it),
+ * in a running aggregate it becomes the aggregate's time column (*ts, one
+ * per query). */
+static int nowcast_time(planner *p, const scope *sc, const em_sql_expr *f, int windowed,
+                        const char **ts)
+{
+    const em_sql_expr *t = f->v.func.nargs == 2 ? f->v.func.args[1] : NULL;
+    if (!t || t->kind != EM_SQL_E_COLUMN)
+        return fail(p, t ? t->pos : f->pos, EM_EINVAL,
+                    "nowcast_pm() takes a value and a TIMESTAMP column: nowcast_pm(pm25, ts)");
+    const char *c = resolve(p, sc, t->v.col.qualifier, t->v.col.name, t->pos);
+    if (!c)
+        return p->rc;
+    const em_schema *s = em_stream_schema(sc->st);
+    int i = -1;
+    for (uint32_t k = 0; k < s->nfields; k++)
+        if (strcasecmp(s->fields[k].name, c) == 0)
+            i = (int)k;
+    if (i < 0 || s->fields[i].type != EM_TYPE_TIMESTAMP)
+        return fail(p, t->pos, EM_ETYPE, "nowcast_pm() time '%s' must be a TIMESTAMP column",
+                    t->v.col.name);
+    const char *want = windowed ? sc->win.time_col : *ts;
+    if (windowed ? !want || strcasecmp(want, c) != 0 : want && strcasecmp(want, c) != 0)
+        return fail(p, t->pos, EM_EINVAL,
+                    "nowcast_pm() time '%s' must be the %s time column%s%s%s", t->v.col.name,
+                    windowed ? "window's event" : "same", want ? " '" : "", want ? want : "",
+                    want ? "'" : "");
+    *ts = c;
+    return 0;
 }
 
 /* ---- queries ---- */
@@ -1043,6 +1075,7 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
     ag.ngroup = ng;
     ag.windowed = windowed_group;
     em_agg_call calls[ag.naggs ? ag.naggs : 1];
+    const char *nowcast_ts = NULL; /* running nowcast_pm: its event-time column */
     for (uint32_t i = 0; i < ag.naggs; i++) {
         const em_sql_expr *f = ag.aggs[i];
         calls[i].fn = f->v.func.name;
@@ -1052,6 +1085,10 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
         if (f->v.func.star) {
             if (strcasecmp(f->v.func.name, "count") != 0)
                 return fail(p, f->pos, EM_EINVAL, "only count(*) takes *");
+        } else if (strcasecmp(f->v.func.name, "nowcast_pm") == 0) {
+            if ((rc = nowcast_time(p, &sc, f, windowed_group, &nowcast_ts)) ||
+                !(calls[i].arg = conv(p, &sc, NULL, f->v.func.args[0])))
+                return p->rc;
         } else if (f->v.func.nargs != 1) {
             return fail(p, f->pos, EM_EINVAL, "aggregate %s() takes one argument",
                         f->v.func.name);
@@ -1059,7 +1096,7 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
             return p->rc;
         }
     }
-    em_window none = {EM_WINDOW_NONE, NULL, 0, 0, 0};
+    em_window none = {EM_WINDOW_NONE, nowcast_ts, 0, 0, 0};
     em_stream *st = em_aggregate(sc.st, nkeys, keys, key_names, ag.naggs, calls,
                                  windowed_group ? &sc.win : &none);
     if (!st)
