@@ -256,7 +256,7 @@ static int al_advance(em_op *op, int64_t wm, em_op_ctx *cx)
 static void al_describe(const em_op *op, em_buf *out)
 {
     const al_op *a = (const al_op *)op;
-    em_buf_printf(out, "alerts enter>=%g exit<=%g for=%lldus hold=%lldus no_data=%lldus, keys=%llu",
+    em_buf_printf(out, "enter>=%g exit<=%g for=%lldus hold=%lldus no_data=%lldus, keys=%llu",
                   a->o.enter, a->o.exit, (long long)a->o.for_us, (long long)a->o.hold_us,
                   (long long)a->o.no_data_us, (unsigned long long)em_keyed_count(a->keys));
 }

@@ -204,7 +204,7 @@ static int qc_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
 static void qc_describe(const em_op *op, em_buf *out)
 {
     const qc_op *q = (const qc_op *)op;
-    em_buf_printf(out, "qc of %s per %s at %s, keys=%llu", op->out_schema->fields[q->value_col].name,
+    em_buf_printf(out, "of %s per %s at %s, keys=%llu", op->out_schema->fields[q->value_col].name,
                   op->out_schema->fields[q->key_col].name, op->out_schema->fields[q->time_col].name,
                   (unsigned long long)em_keyed_count(q->keys));
 }
