@@ -239,6 +239,45 @@ EM_API em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *l
 EM_API em_stream *em_silence(em_stream *in, const char *key_col, const char *time_col,
                              int64_t timeout_us);
 
+/* Sensor quality control with QARTOD flags (1 pass, 2 not evaluated,
+ * 3 suspect, 4 fail, 9 missing). Output: every input column, then
+ * <prefix>range, <prefix>spike, <prefix>rate, <prefix>flat, <prefix>time
+ * and <prefix>flag (the worst of the others; 9 when the value or time is
+ * NULL), all BIGINT. Stateful tests keep per key (key_col) the previous
+ * readings in arrival order. A NaN threshold (or 0 count) turns its test off
+ * (flag 2); em_qc_options_init sets every test off, prefix "qc_" and a 5
+ * minute future tolerance. */
+typedef struct em_qc_options {
+    double fail_min, fail_max;       /* gross range: outside -> 4 */
+    double suspect_min, suspect_max; /* inside fail range, outside these -> 3 */
+    double spike_suspect, spike_fail; /* |x - median of the previous 3 readings| */
+    double rate_suspect, rate_fail;   /* |x - previous| per second of event time */
+    double flat_tolerance;            /* a run continues while |x - run start| <= this */
+    int64_t flat_suspect, flat_fail;  /* run lengths (readings, this one included) */
+    int64_t future_us; /* time > now() + future_us -> 4; negative: off */
+    const char *prefix;
+} em_qc_options;
+
+EM_API void em_qc_options_init(em_qc_options *o);
+/* QC of value_col (BIGINT or DOUBLE) per key_col at time_col (TIMESTAMP).
+ * o is copied. NULL with the engine's error set on bad columns. */
+EM_API em_stream *em_qc(em_stream *in, const char *key_col, const char *time_col,
+                        const char *value_col, const em_qc_options *o);
+
+/* Threshold alerts with hysteresis, per key. A key's state is OK, FIRING or
+ * NO_DATA; emits (key, ts, state TEXT, value DOUBLE) once per transition:
+ * 'FIRING' after value >= enter held for for_us, 'RESOLVED' after value <=
+ * exit held for hold_us, 'NO_DATA' when no reading came for no_data_us
+ * (0 = never), 'OK' on the first reading after NO_DATA unless it fires.
+ * Transitions due without input fire from the watermark. Needs exit <= enter. */
+typedef struct em_alert_options {
+    double enter, exit;
+    int64_t for_us, hold_us, no_data_us;
+} em_alert_options;
+
+EM_API em_stream *em_alerts(em_stream *in, const char *key_col, const char *time_col,
+                            const char *value_col, const em_alert_options *o);
+
 /* ---- sinks ---- */
 
 EM_API int em_sink(em_stream *in, const char *name, const char *connector,

@@ -2,9 +2,11 @@
  * engine/generator.h - the simulated air-quality sensor source.
  *
  * Produces readings from a fleet of indoor sensors (particulates, CO2, VOC,
- * temperature, humidity) with per-device baselines, a daily occupancy cycle
- * and occasional pollution episodes; optionally with faults (spikes, NULL
- * fields, out-of-range values, late timestamps). Every value of reading n is
+ * temperature, humidity) with per-device baselines, office or home
+ * occupancy cycles, local and regional (weather) pollution episodes;
+ * optionally with faults (spikes, stuck PM sensors, NULL fields,
+ * out-of-range values, duplicates, late and out-of-order timestamps) and
+ * outages (devices offline for hours). Every value of reading n is
  * a pure function of (config, n): a counter-based PRNG makes seek O(1), so
  * recovery resumes at a source position and replays identical data.
  */
@@ -24,6 +26,8 @@ typedef struct em_gen_config {
     int faults;          /* non-zero: inject faults (deterministically) */
     int64_t start_us;    /* event time of the first reading; 0 picks 2024-05-01T00:00:00Z */
     int64_t interval_us; /* per-device reporting period; 0 picks 10 s */
+    double outages;      /* fraction of device-hours offline (0 = none): those
+                          * readings are skipped, the position still counts them */
 } em_gen_config;
 
 #define EM_GEN_DEFAULT_DEVICES 100u
@@ -38,7 +42,8 @@ void em_gen_config_init(em_gen_config *cfg);
 
 /* Creates a generator positioned at reading 0. cfg is copied (zero fields
  * take their defaults). Returns 0 and *out (free with em_gen_destroy),
- * EM_EINVAL for a negative rate/interval or devices > 10000, EM_ENOMEM. */
+ * EM_EINVAL for a negative rate/interval, outages outside [0, 1) or
+ * devices > 10000, EM_ENOMEM. */
 int em_gen_create(em_gen **out, const em_gen_config *cfg);
 
 /* The generator's full schema: device_id TEXT, ts TIMESTAMP, pm25 DOUBLE,
@@ -49,7 +54,9 @@ const em_schema *em_gen_schema(const em_gen *g);
 /* Appends up to max readings (bounded also by the builder's free rows) to
  * bb. bb's schema need only contain some of the generator's columns, matched
  * by case-insensitive NAME in any order; its other columns are left NULL.
- * Returns the number of readings appended (0 once count is reached), or
+ * Offline readings (cfg.outages) are skipped: the position moves past them.
+ * Returns the number of readings appended (0 once count is reached, or
+ * when every reading scanned was offline), or
  * EM_ETYPE if a matched column has a different type, EM_ENOMEM/EM_ELIMIT
  * from the builder (the position then counts only the rows appended).
  * Deterministic: the n-th reading depends only on (config, n). */

@@ -230,7 +230,7 @@ static const struct {
     {"stddev", EM_AGG_STDDEV_SAMP},  {"stddev_pop", EM_AGG_STDDEV_POP},
     {"var_samp", EM_AGG_VAR_SAMP},   {"variance", EM_AGG_VAR_SAMP},
     {"var_pop", EM_AGG_VAR_POP},     {"first_value", EM_AGG_FIRST},
-    {"last_value", EM_AGG_LAST},
+    {"last_value", EM_AGG_LAST},     {"nowcast_pm", EM_AGG_NOWCAST_PM},
 };
 
 em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,

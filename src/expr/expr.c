@@ -229,12 +229,13 @@ const em_func_def *em__func_find(const em_func_registry *reg, const char *name,
                                  const em_type *types, uint32_t n, int exact_only, int *anyt,
                                  int *name_found)
 {
-    static const em_func_def *const tables[] = {em__funcs_arith, em__funcs_ops, em__funcs_scalar};
+    static const em_func_def *const tables[] = {em__funcs_arith, em__funcs_ops, em__funcs_scalar,
+                                                 em__funcs_aqi};
     uint32_t nuser = 0;
     const em_user_func *const *user = reg ? em__registry_defs(reg, &nuser) : NULL;
     *name_found = 0;
     for (int pass = 0; pass < (exact_only ? 1 : 2); pass++) {
-        for (size_t t = 0; t < 3; t++)
+        for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
             for (const em_func_def *d = tables[t]; d->name; d++) {
                 if (strcasecmp(d->name, name) != 0)
                     continue;

@@ -66,6 +66,7 @@ int em__func_call_user(const em_user_func *d, em_eval_ctx *cx, const em_column *
 extern const em_func_def em__funcs_arith[];
 extern const em_func_def em__funcs_ops[];
 extern const em_func_def em__funcs_scalar[];
+extern const em_func_def em__funcs_aqi[]; /* func_aqi.c: air-quality index */
 
 typedef enum { EX_COL, EX_LIT, EX_CALL, EX_CASE, EX_CAST } em_expr_kind;
 

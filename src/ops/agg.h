@@ -17,7 +17,8 @@
 typedef enum {
     EM_AGG_COUNT_STAR, EM_AGG_COUNT, EM_AGG_SUM, EM_AGG_AVG, EM_AGG_MIN, EM_AGG_MAX,
     EM_AGG_STDDEV_SAMP, EM_AGG_STDDEV_POP, EM_AGG_VAR_SAMP, EM_AGG_VAR_POP, EM_AGG_FIRST,
-    EM_AGG_LAST, EM_AGG_COUNT_DISTINCT
+    EM_AGG_LAST, EM_AGG_COUNT_DISTINCT,
+    EM_AGG_NOWCAST_PM /* nowcast_pm(value): hours from the event time (win.time_col) */
 } em_agg_kind;
 
 typedef struct {
@@ -94,6 +95,19 @@ __attribute__((visibility("hidden"))) void em__agg_free(em_agg_kind k, em_type t
 /* Bytes of heap memory owned by s beyond the state itself. */
 __attribute__((visibility("hidden"))) size_t em__agg_heap_bytes(em_agg_kind k, em_type t,
                                                                const em__agg_state *s);
+
+/* nowcast_pm states (agg_nowcast.c): update from row of c at event time
+ * ts (the operator's time column, required); merge; the NowCast as of the hour containing
+ * end_us - 1 (INT64_MIN: the hour of the newest reading), DOUBLE or NULL;
+ * free; owned heap bytes. */
+__attribute__((visibility("hidden"))) int em__nowcast_update(em__agg_state *s, const em_column *c,
+                                                             uint32_t row, int64_t ts);
+__attribute__((visibility("hidden"))) int em__nowcast_merge(em__agg_state *dst,
+                                                            const em__agg_state *src);
+__attribute__((visibility("hidden"))) void em__nowcast_value(const em__agg_state *s,
+                                                             int64_t end_us, em__agg_val *out);
+__attribute__((visibility("hidden"))) void em__nowcast_free(em__agg_state *s);
+__attribute__((visibility("hidden"))) size_t em__nowcast_heap_bytes(const em__agg_state *s);
 
 /* ---- SESSION windows (window.c), internal to ember_ops ---- */
 

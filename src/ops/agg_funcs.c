@@ -63,6 +63,8 @@ em_type em__agg_out_type(em_agg_kind k, em_type in)
     case EM_AGG_VAR_SAMP:
     case EM_AGG_VAR_POP:
         return in == EM_TYPE_BIGINT || in == EM_TYPE_DOUBLE ? EM_TYPE_DOUBLE : EM_TYPE_NULL;
+    case EM_AGG_NOWCAST_PM:
+        return in == EM_TYPE_BIGINT || in == EM_TYPE_DOUBLE ? EM_TYPE_DOUBLE : EM_TYPE_NULL;
     case EM_AGG_MIN:
     case EM_AGG_MAX:
     case EM_AGG_FIRST:
@@ -190,6 +192,8 @@ int em__agg_update(em_agg_kind k, em__agg_state *s, const em_column *c, uint32_t
         s->n++;
         return 0;
     }
+    if (k == EM_AGG_NOWCAST_PM)
+        return em__nowcast_update(s, c, row, ts);
     if (em_column_is_null(c, row))
         return 0;
     switch (k) {
@@ -273,6 +277,8 @@ int em__agg_merge(em_agg_kind k, em_type t, em__agg_state *dst, const em__agg_st
     if (src->n == 0 && k != EM_AGG_COUNT_DISTINCT)
         return 0;
     switch (k) {
+    case EM_AGG_NOWCAST_PM:
+        return em__nowcast_merge(dst, src);
     case EM_AGG_COUNT_STAR:
     case EM_AGG_COUNT:
         dst->n += src->n;
@@ -371,6 +377,9 @@ void em__agg_value(em_agg_kind k, em_type t, const em__agg_state *s, em__agg_val
     case EM_AGG_COUNT_DISTINCT:
         out->v.i = s->n;
         return;
+    case EM_AGG_NOWCAST_PM:
+        em__nowcast_value(s, INT64_MIN, out);
+        return;
     default:
         break;
     }
@@ -442,7 +451,9 @@ int em__agg_result(em_agg_kind k, em_type t, const em__agg_state *s, em_batch_bu
 
 void em__agg_free(em_agg_kind k, em_type t, em__agg_state *s)
 {
-    if (k == EM_AGG_COUNT_DISTINCT) {
+    if (k == EM_AGG_NOWCAST_PM) {
+        em__nowcast_free(s);
+    } else if (k == EM_AGG_COUNT_DISTINCT) {
         dset *d = s->a.p;
         if (d) {
             if (t == EM_TYPE_TEXT)
@@ -462,6 +473,8 @@ void em__agg_free(em_agg_kind k, em_type t, em__agg_state *s)
 
 size_t em__agg_heap_bytes(em_agg_kind k, em_type t, const em__agg_state *s)
 {
+    if (k == EM_AGG_NOWCAST_PM)
+        return em__nowcast_heap_bytes(s);
     if (k == EM_AGG_COUNT_DISTINCT && s->a.p) {
         const dset *d = s->a.p;
         return sizeof *d + (size_t)d->cap * 16;

@@ -77,7 +77,7 @@ int em__agg_layout(agg_op *g)
         if (!compact_kind(k, t)) {
             r->off = field(g, F_GEN, a, j, &off);
             g->has_gen = 1;
-            if (t == EM_TYPE_TEXT || k == EM_AGG_COUNT_DISTINCT)
+            if (t == EM_TYPE_TEXT || k == EM_AGG_COUNT_DISTINCT || k == EM_AGG_NOWCAST_PM)
                 g->heap_fields = 1;
             continue;
         }

@@ -115,6 +115,12 @@ static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t 
             em__agg_rec_value(g, rec, j, &v);
         else
             em__agg_value(g->kinds[j], g->arg_types[j], &st[j], &v);
+        /* a TUMBLE/HOP NowCast is as of the window's last hour */
+        if (g->kinds[j] == EM_AGG_NOWCAST_PM &&
+            (g->win.kind == EM_WIN_TUMBLE || g->win.kind == EM_WIN_HOP))
+            em__nowcast_value(rec ? (const em__agg_state *)(const void *)(rec + g->res[j].off)
+                                  : &st[j],
+                              we, &v);
         if ((rc = em__agg_put(&e->bb, col, g->res[j].out, &v)))
             return rc;
     }
@@ -647,9 +653,14 @@ int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32
         }
         em_type at = a >= 0 ? in->fields[a].type : EM_TYPE_BIGINT;
         em_type ot = em__agg_out_type(k, at);
-        if ((unsigned)k > EM_AGG_COUNT_DISTINCT || ot == EM_TYPE_NULL || !aggs[j].name) {
+        if ((unsigned)k > EM_AGG_NOWCAST_PM || ot == EM_TYPE_NULL || !aggs[j].name) {
             rc = em_errf(err, EM_EINVAL, "aggregate %s: unknown kind, no name, or invalid for %s",
                          aggs[j].name ? aggs[j].name : "?", em_type_name(at));
+            goto fail;
+        }
+        if (k == EM_AGG_NOWCAST_PM && w.time_col < 0) {
+            rc = em_errf(err, EM_EINVAL, "aggregate %s: nowcast_pm needs an event-time column",
+                         aggs[j].name);
             goto fail;
         }
         g->kinds[j] = k;

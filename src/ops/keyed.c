@@ -421,6 +421,15 @@ static int silence_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
         for (uint32_t i = 0; i < m; i++) {
             uint32_t id = (uint32_t)s->ids[i];
             silence_state *st = em_keyed_state(s->keys, id);
+            int64_t last = em_keyed_last_seen(s->keys, id);
+            if (!st->silent && last != EM_TS_MIN && s->times[i] >= sat_add(last, s->timeout)) {
+                /* the key went silent between two rows of one micro-batch,
+                 * before its timer could fire: report it as the timer would */
+                st->silent = 1;
+                st->silent_since = sat_add(last, s->timeout);
+                if ((rc = emit_row(s, id, last, st->silent_since, "SILENT")))
+                    goto out;
+            }
             if (st->silent) {
                 st->silent = 0;
                 if ((rc = emit_row(s, id, s->times[i], st->silent_since, "BACK")))

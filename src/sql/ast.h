@@ -176,6 +176,7 @@ typedef enum em_sql_from_kind {
     EM_SQL_FROM_SESSION,  /* input, time column, args[0] = gap */
     EM_SQL_FROM_LATE,     /* LATE(name) */
     EM_SQL_FROM_JOIN,     /* left JOIN right ON on */
+    EM_SQL_FROM_FUNC,     /* QC / ALERTS / SILENCE(input, fargs...): name, input, fargs */
 } em_sql_from_kind;
 
 typedef enum em_sql_join_type {
@@ -199,6 +200,12 @@ struct em_sql_from {
     int proctime;
     em_sql_expr *args[2];
     uint32_t nargs;
+    /* FUNC: positional and named (`name => expr`) arguments after the
+     * input; fnames[i] is NULL for a positional one, fpos[i] its position. */
+    em_sql_expr **fargs;
+    const char **fnames;
+    em_sql_pos *fpos;
+    uint32_t nfargs;
     /* JOIN: left-deep; right is never a JOIN. */
     em_sql_join_type join_type;
     em_sql_from *left, *right;

@@ -291,6 +291,20 @@ static void from(printer *pr, const em_sql_from *f)
         }
         put(pr, ")");
         break;
+    case EM_SQL_FROM_FUNC:
+        put(pr, f->name);
+        put(pr, "(");
+        from(pr, f->input);
+        for (uint32_t i = 0; i < f->nfargs; i++) {
+            put(pr, ", ");
+            if (f->fnames[i]) {
+                put_name(pr, f->fnames[i]);
+                put(pr, " => ");
+            }
+            expr(pr, f->fargs[i]);
+        }
+        put(pr, ")");
+        break;
     case EM_SQL_FROM_JOIN:
         from(pr, f->left);
         put(pr, f->join_type == EM_SQL_JOIN_LEFT ? " LEFT JOIN " : " JOIN ");

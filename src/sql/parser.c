@@ -342,6 +342,62 @@ static em_sql_from *window(em_sql_parser *p, em_sql_from_kind kind, const char *
     return f;
 }
 
+/* Stateful table functions: NAME(input, arg, ..., name => arg, ...), the
+ * input a source/view name or a subquery; the planner checks the rest. */
+static em_sql_from *table_func(em_sql_parser *p, const char *fn)
+{
+    char what[96];
+    em_sql_from *f = from_new(p, EM_SQL_FROM_FUNC, p->tok.pos);
+    if (!f)
+        return NULL;
+    f->name = fn;
+    em__sql_advance(p); /* name */
+    em__sql_advance(p); /* ( */
+    if (p->tok.kind == EM_SQL_TOK_LPAREN) {
+        f->input = subquery(p, p->tok.pos);
+    } else if (em__sql_is_name(&p->tok)) {
+        if ((f->input = from_new(p, EM_SQL_FROM_NAME, p->tok.pos)))
+            f->input->name = em__sql_name(p, "table function input", NULL);
+    } else {
+        snprintf(what, sizeof what, "%s input (a source or view name, or a subquery)", fn);
+        return em__sql_expected(p, what);
+    }
+    if (!f->input)
+        return NULL;
+    uint32_t cap = 0, pcap = 0, ncap = 0;
+    while (p->tok.kind == EM_SQL_TOK_COMMA) {
+        em__sql_advance(p);
+        const char *name = NULL;
+        em_sql_pos pos = p->tok.pos;
+        if ((p->tok.kind == EM_SQL_TOK_IDENT || p->tok.kind == EM_SQL_TOK_QIDENT) &&
+            em__sql_peek(p).kind == EM_SQL_TOK_EQ && peek2(p).kind == EM_SQL_TOK_GT) {
+            if (!(name = em_sql_token_text(p->text, &p->tok, p->arena, NULL)))
+                return em__sql_nomem(p);
+            em__sql_advance(p);
+            em__sql_advance(p);
+            em__sql_advance(p);
+        }
+        em_sql_expr *e = em__sql_parse_expr(p);
+        if (!e)
+            return NULL;
+        em_sql_expr **slot = em__sql_push(p, &f->fargs, &f->nfargs, &cap, sizeof *slot);
+        if (!slot)
+            return NULL;
+        *slot = e;
+        uint32_t n2 = f->nfargs - 1, n3 = f->nfargs - 1;
+        const char **ns = em__sql_push(p, &f->fnames, &n2, &ncap, sizeof *ns);
+        em_sql_pos *ps = ns ? em__sql_push(p, &f->fpos, &n3, &pcap, sizeof *ps) : NULL;
+        if (!ps)
+            return NULL;
+        *ns = name;
+        *ps = pos;
+    }
+    snprintf(what, sizeof what, "')' after %s arguments", fn);
+    if (em__sql_expect(p, EM_SQL_TOK_RPAREN, what))
+        return NULL;
+    return f;
+}
+
 static em_sql_from *from_item(em_sql_parser *p)
 {
     em_sql_pos pos = p->tok.pos;
@@ -367,9 +423,16 @@ static em_sql_from *from_item(em_sql_parser *p)
                 f = window(p, wins[i].kind, wins[i].fn);
                 return f && opt_alias(p, &f->alias, &f->alias_pos) == 0 ? f : NULL;
             }
+        static const char *const funcs[] = {"QC", "ALERTS", "SILENCE"};
+        for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
+            if (is_word(&p->tok, p->text, funcs[i])) {
+                f = table_func(p, funcs[i]);
+                return f && opt_alias(p, &f->alias, &f->alias_pos) == 0 ? f : NULL;
+            }
         char buf[96];
         return em__sql_error(p, pos,
-                             "unknown table function %s in FROM (use TUMBLE, HOP, SESSION or LATE)",
+                             "unknown table function %s in FROM (use TUMBLE, HOP, SESSION, LATE, "
+                             "QC, ALERTS or SILENCE)",
                              describe(p, &p->tok, buf, sizeof buf));
     }
     if (!(f = from_new(p, EM_SQL_FROM_NAME, pos)) ||

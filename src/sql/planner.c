@@ -17,6 +17,7 @@
 #include "sql/parser.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,7 +225,7 @@ static const char *resolve(planner *p, const scope *sc, const char *qual, const 
 static const char *const aggregate_names[] = {
     "count",      "sum",       "avg",      "min",     "max",         "stddev",
     "stddev_samp", "stddev_pop", "var_samp", "var_pop", "variance", "first_value",
-    "last_value",
+    "last_value", "nowcast_pm",
 };
 
 static int is_aggregate(const em_sql_expr *x)
@@ -455,10 +456,43 @@ static em_expr *conv(planner *p, const scope *sc, const agg_ctx *ag, const em_sq
     return r;
 }
 
+/* nowcast_pm(value, ts): ts must be a TIMESTAMP column; in a window it
+ * must be the window's time column (the aggregate buckets hours by it),
+ * in a running aggregate it becomes the aggregate's time column (*ts, one
+ * per query). */
+static int nowcast_time(planner *p, const scope *sc, const em_sql_expr *f, int windowed,
+                        const char **ts)
+{
+    const em_sql_expr *t = f->v.func.nargs == 2 ? f->v.func.args[1] : NULL;
+    if (!t || t->kind != EM_SQL_E_COLUMN)
+        return fail(p, t ? t->pos : f->pos, EM_EINVAL,
+                    "nowcast_pm() takes a value and a TIMESTAMP column: nowcast_pm(pm25, ts)");
+    const char *c = resolve(p, sc, t->v.col.qualifier, t->v.col.name, t->pos);
+    if (!c)
+        return p->rc;
+    const em_schema *s = em_stream_schema(sc->st);
+    int i = -1;
+    for (uint32_t k = 0; k < s->nfields; k++)
+        if (strcasecmp(s->fields[k].name, c) == 0)
+            i = (int)k;
+    if (i < 0 || s->fields[i].type != EM_TYPE_TIMESTAMP)
+        return fail(p, t->pos, EM_ETYPE, "nowcast_pm() time '%s' must be a TIMESTAMP column",
+                    t->v.col.name);
+    const char *want = windowed ? sc->win.time_col : *ts;
+    if (windowed ? !want || strcasecmp(want, c) != 0 : want && strcasecmp(want, c) != 0)
+        return fail(p, t->pos, EM_EINVAL,
+                    "nowcast_pm() time '%s' must be the %s time column%s%s%s", t->v.col.name,
+                    windowed ? "window's event" : "same", want ? " '" : "", want ? want : "",
+                    want ? "'" : "");
+    *ts = c;
+    return 0;
+}
+
 /* ---- queries ---- */
 
 static int plan_query(planner *p, const em_sql_query *q, em_stream **out);
 static int plan_join(planner *p, const em_sql_from *f, scope *sc);
+static int plan_table_func(planner *p, const em_sql_from *f, scope *sc);
 
 static int64_t interval_arg(planner *p, const em_sql_expr *x, const char *what)
 {
@@ -547,8 +581,149 @@ static int plan_from(planner *p, const em_sql_from *f, scope *sc)
     }
     case EM_SQL_FROM_JOIN:
         return plan_join(p, f, sc);
+    case EM_SQL_FROM_FUNC:
+        return plan_table_func(p, f, sc);
     }
     return fail(p, f->pos, EM_EUNSUPPORTED, "unsupported FROM item");
+}
+
+/* ---- air-quality table functions: QC, ALERTS, SILENCE ----
+ *
+ * NAME(input, key_col, time_col[, value_col], name => literal, ...). The
+ * column arguments are plain columns of the input; named options are
+ * literals (numbers, INTERVALs, strings). Kept in one function so the rest
+ * of the planner does not know about them. */
+
+typedef struct tf_opt {
+    const char *name;
+    char kind; /* 'n' number, 'i' integer, 't' INTERVAL, 's' string */
+    void *out;
+    int given;
+} tf_opt;
+
+static int tf_option(planner *p, const em_sql_from *f, uint32_t i, tf_opt *opts, uint32_t nopts)
+{
+    const em_sql_expr *x = f->fargs[i];
+    tf_opt *o = NULL;
+    for (uint32_t k = 0; k < nopts; k++)
+        if (strcasecmp(opts[k].name, f->fnames[i]) == 0)
+            o = &opts[k];
+    if (!o) {
+        const char *names[32];
+        for (uint32_t k = 0; k < nopts && k < 32; k++)
+            names[k] = opts[k].name;
+        const char *s = em_suggest(f->fnames[i], names, nopts < 32 ? nopts : 32);
+        return fail(p, f->fpos[i], EM_EINVAL, "%s has no option '%s'%s%s%s", f->name,
+                    f->fnames[i], s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+    }
+    if (o->given)
+        return fail(p, f->fpos[i], EM_EINVAL, "%s option '%s' given twice", f->name, o->name);
+    o->given = 1;
+    switch (o->kind) {
+    case 'n':
+        if (x->kind == EM_SQL_E_INT)
+            *(double *)o->out = (double)x->v.i;
+        else if (x->kind == EM_SQL_E_DOUBLE)
+            *(double *)o->out = x->v.d;
+        else
+            break;
+        return 0;
+    case 'i':
+        if (x->kind != EM_SQL_E_INT || x->v.i < 0)
+            break;
+        *(int64_t *)o->out = x->v.i;
+        return 0;
+    case 't':
+        if (x->kind != EM_SQL_E_INTERVAL || x->v.i < 0)
+            break;
+        *(int64_t *)o->out = x->v.i;
+        return 0;
+    case 's':
+        if (x->kind != EM_SQL_E_STRING)
+            break;
+        *(const char **)o->out = pdup(p, x->v.str.ptr);
+        return 0;
+    }
+    static const char *const what[] = {"a number", "a non-negative integer",
+                                       "an INTERVAL literal, e.g. INTERVAL '5' MINUTE",
+                                       "a string"};
+    int w = o->kind == 'n' ? 0 : o->kind == 'i' ? 1 : o->kind == 't' ? 2 : 3;
+    return fail(p, x->pos, EM_EINVAL, "%s option '%s' must be %s", f->name, o->name, what[w]);
+}
+
+static int plan_table_func(planner *p, const em_sql_from *f, scope *sc)
+{
+    int qc = strcasecmp(f->name, "QC") == 0, alerts = strcasecmp(f->name, "ALERTS") == 0;
+    int rc = plan_from(p, f->input, sc);
+    if (rc)
+        return rc;
+    const char *sig = qc       ? "QC(input, key_col, time_col, value_col, option => value, ...)"
+                      : alerts ? "ALERTS(input, key_col, time_col, value_col, enter => x, "
+                                 "exit => y, ...)"
+                               : "SILENCE(input, key_col, time_col, INTERVAL)";
+    uint32_t ncols = qc || alerts ? 3 : 2, npos = 0;
+    const char *cols[3] = {NULL, NULL, NULL};
+    while (npos < f->nfargs && !f->fnames[npos])
+        npos++;
+    for (uint32_t i = npos; i < f->nfargs; i++)
+        if (!f->fnames[i])
+            return fail(p, f->fpos[i], EM_EINVAL,
+                        "positional arguments of %s come before named ones: %s", f->name, sig);
+    if (npos < ncols || npos > ncols + (qc || alerts ? 0 : 1))
+        return fail(p, f->pos, EM_EINVAL, "%s takes %s", f->name, sig);
+    for (uint32_t i = 0; i < ncols; i++) {
+        const em_sql_expr *x = f->fargs[i];
+        if (x->kind != EM_SQL_E_COLUMN)
+            return fail(p, x->pos, EM_EINVAL, "%s argument %u must be a column name: %s",
+                        f->name, i + 2, sig);
+        if (!(cols[i] = resolve(p, sc, x->v.col.qualifier, x->v.col.name, x->pos)))
+            return p->rc;
+    }
+    em_stream *st = NULL;
+    if (qc) {
+        em_qc_options o;
+        em_qc_options_init(&o);
+        tf_opt opts[] = {
+            {"fail_min", 'n', &o.fail_min, 0},           {"fail_max", 'n', &o.fail_max, 0},
+            {"suspect_min", 'n', &o.suspect_min, 0},     {"suspect_max", 'n', &o.suspect_max, 0},
+            {"spike_suspect", 'n', &o.spike_suspect, 0}, {"spike_fail", 'n', &o.spike_fail, 0},
+            {"rate_suspect", 'n', &o.rate_suspect, 0},   {"rate_fail", 'n', &o.rate_fail, 0},
+            {"flat_tolerance", 'n', &o.flat_tolerance, 0},
+            {"flat_suspect", 'i', &o.flat_suspect, 0},   {"flat_fail", 'i', &o.flat_fail, 0},
+            {"future", 't', &o.future_us, 0},            {"prefix", 's', &o.prefix, 0},
+        };
+        for (uint32_t i = npos; i < f->nfargs; i++)
+            if ((rc = tf_option(p, f, i, opts, sizeof opts / sizeof opts[0])))
+                return rc;
+        st = em_qc(sc->st, cols[0], cols[1], cols[2], &o);
+    } else if (alerts) {
+        em_alert_options o = {NAN, NAN, 0, 0, 0};
+        tf_opt opts[] = {
+            {"enter", 'n', &o.enter, 0},         {"exit", 'n', &o.exit, 0},
+            {"for", 't', &o.for_us, 0},          {"hold", 't', &o.hold_us, 0},
+            {"no_data", 't', &o.no_data_us, 0},
+        };
+        for (uint32_t i = npos; i < f->nfargs; i++)
+            if ((rc = tf_option(p, f, i, opts, sizeof opts / sizeof opts[0])))
+                return rc;
+        if (!opts[0].given || !opts[1].given)
+            return fail(p, f->pos, EM_EINVAL, "ALERTS needs enter => and exit => thresholds");
+        st = em_alerts(sc->st, cols[0], cols[1], cols[2], &o);
+    } else {
+        int64_t timeout = -1;
+        tf_opt opts[] = {{"timeout", 't', &timeout, 0}};
+        for (uint32_t i = npos; i < f->nfargs; i++)
+            if ((rc = tf_option(p, f, i, opts, 1)))
+                return rc;
+        if (npos == 3 && (timeout = interval_arg(p, f->fargs[2], "silence timeout")) < 0)
+            return p->rc;
+        if (timeout <= 0)
+            return fail(p, f->pos, EM_EINVAL, "SILENCE needs a positive timeout: %s", sig);
+        st = em_silence(sc->st, cols[0], cols[1], timeout);
+    }
+    if (!st)
+        return fail_engine(p, f->pos);
+    return scope_of_stream(p, sc, st, f->alias);
 }
 
 /* ---- joins ---- */
@@ -1046,6 +1221,7 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
     ag.ngroup = ng;
     ag.windowed = windowed_group;
     em_agg_call calls[ag.naggs ? ag.naggs : 1];
+    const char *nowcast_ts = NULL; /* running nowcast_pm: its event-time column */
     for (uint32_t i = 0; i < ag.naggs; i++) {
         const em_sql_expr *f = ag.aggs[i];
         calls[i].fn = f->v.func.name;
@@ -1055,6 +1231,10 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
         if (f->v.func.star) {
             if (strcasecmp(f->v.func.name, "count") != 0)
                 return fail(p, f->pos, EM_EINVAL, "only count(*) takes *");
+        } else if (strcasecmp(f->v.func.name, "nowcast_pm") == 0) {
+            if ((rc = nowcast_time(p, &sc, f, windowed_group, &nowcast_ts)) ||
+                !(calls[i].arg = conv(p, &sc, NULL, f->v.func.args[0])))
+                return p->rc;
         } else if (f->v.func.nargs != 1) {
             return fail(p, f->pos, EM_EINVAL, "aggregate %s() takes one argument",
                         f->v.func.name);
@@ -1062,7 +1242,7 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
             return p->rc;
         }
     }
-    em_window none = {EM_WINDOW_NONE, NULL, 0, 0, 0};
+    em_window none = {EM_WINDOW_NONE, nowcast_ts, 0, 0, 0};
     em_stream *st = em_aggregate(sc.st, nkeys, keys, key_names, ag.naggs, calls,
                                  windowed_group ? &sc.win : &none);
     if (!st)

@@ -1,6 +1,7 @@
 /*
  * Unit tests for src/engine/generator: determinism, O(1) seek, value
- * ranges, deterministic faults, and subset/reordered target schemas.
+ * ranges, deterministic faults, subset/reordered target schemas, and the
+ * fleet: regional episodes, stuck sensors, duplicates, outages.
  */
 #include "batch/batch.h"
 #include "core/mem.h"
@@ -280,6 +281,118 @@ TEST(subset_schema_by_name)
     em_arena_release(&a);
 }
 
+/* Regional (weather) episodes lift every device at once: the fleet-wide
+ * mean PM2.5 of some round is far above that of the calmest round. */
+TEST(regional_episodes)
+{
+    em_arena a;
+    em_arena_init(&a, 0);
+    em_gen_config cfg;
+    em_gen_config_init(&cfg);
+    cfg.seed = 3;
+    cfg.devices = 50;
+    cfg.interval_us = 15 * 60 * EM_USEC_PER_SEC; /* 4 days of 15-minute rounds */
+    uint32_t rounds = 4 * 96, n = rounds * cfg.devices;
+    em_batch *b = gen_batch(&cfg, 0, n, &a, NULL);
+    CHECK(b != NULL);
+    double lo = 1e9, hi = 0;
+    for (uint32_t r = 0; b && r < rounds; r++) {
+        double sum = 0;
+        for (uint32_t d = 0; d < cfg.devices; d++)
+            sum += b->cols[2].v.f64[r * cfg.devices + d];
+        lo = fmin(lo, sum / cfg.devices);
+        hi = fmax(hi, sum / cfg.devices);
+    }
+    CHECK(hi > 2 * lo);
+    em_arena_release(&a);
+}
+
+/* With faults: stuck PM sensors (a long run of one value from one device)
+ * and duplicates (a device re-sending its previous time and values). */
+TEST(stuck_and_duplicates)
+{
+    em_arena a;
+    em_arena_init(&a, 0);
+    em_gen_config cfg;
+    em_gen_config_init(&cfg);
+    cfg.seed = 21;
+    cfg.devices = 20;
+    cfg.faults = 1;
+    cfg.interval_us = 60 * EM_USEC_PER_SEC;
+    uint32_t rounds = 3 * 1440, n = rounds * cfg.devices; /* 3 days, 1 per minute */
+    em_batch *b = gen_batch(&cfg, 0, n, &a, NULL);
+    CHECK(b != NULL);
+    int longest = 0, dups = 0;
+    for (uint32_t d = 0; b && d < cfg.devices; d++) {
+        int run = 0;
+        for (uint32_t r = 1; r < rounds; r++) {
+            uint32_t i = r * cfg.devices + d, p = i - cfg.devices;
+            const em_column *pm = &b->cols[2];
+            int same = !em_column_is_null(pm, i) && !em_column_is_null(pm, p) &&
+                       pm->v.f64[i] == pm->v.f64[p];
+            run = same ? run + 1 : 0;
+            longest = run > longest ? run : longest;
+            dups += b->cols[1].v.i64[i] == b->cols[1].v.i64[p] && same_row(b, i, b, p);
+        }
+    }
+    CHECK(longest >= 30);
+    CHECK(dups > 0 && dups < (int)n / 50);
+    em_arena_release(&a);
+}
+
+/* Outages skip readings; the position counts them; seeking to a position
+ * gives the rows a full scan gives from there. */
+TEST(outages)
+{
+    em_arena a;
+    em_arena_init(&a, 0);
+    em_gen_config cfg;
+    em_gen_config_init(&cfg);
+    cfg.seed = 5;
+    cfg.devices = 10;
+    cfg.count = 20000;
+    cfg.outages = 0.05;
+    cfg.interval_us = 60 * EM_USEC_PER_SEC;
+    em_gen *g = NULL;
+    CHECK_EQ_INT(em_gen_create(&g, &cfg), 0);
+    em_batch_builder bb;
+    CHECK_EQ_INT(em_batch_builder_init(&bb, em_gen_schema(g), 20000, &a), 0);
+    int total = 0, r;
+    while ((r = em_gen_next(g, &bb, 333)) > 0)
+        total += r;
+    em_batch *all = em_batch_builder_finish(&bb);
+    CHECK_EQ_INT(em_gen_position(g), 20000);
+    CHECK(total < 19500 && total > 15000);
+    /* every device is offline for a while: some device has a gap of an hour */
+    int64_t last[10], gap = 0;
+    for (int d = 0; d < 10; d++)
+        last[d] = INT64_MIN;
+    for (int i = 0; all && i < total; i++) {
+        em_slice id = em_column_text(&all->cols[0], (uint32_t)i);
+        int d = id.ptr[id.len - 1] - '0';
+        int64_t t = all->cols[1].v.i64[i];
+        if (last[d] != INT64_MIN && t - last[d] > gap)
+            gap = t - last[d];
+        last[d] = t;
+    }
+    CHECK(gap >= 60 * 60 * EM_USEC_PER_SEC);
+    /* seek to the middle: the same rows as the full scan from there */
+    em_gen_seek(g, 10000);
+    CHECK_EQ_INT(em_batch_builder_init(&bb, em_gen_schema(g), 20000, &a), 0);
+    int tail = 0;
+    while ((r = em_gen_next(g, &bb, 1000)) > 0)
+        tail += r;
+    em_batch *rest = em_batch_builder_finish(&bb);
+    int same = tail > 0 && tail < total;
+    for (int i = 0; same && i < tail; i++)
+        same = same_row(all, (uint32_t)(total - tail + i), rest, (uint32_t)i);
+    CHECK(same);
+    em_gen_destroy(g);
+    cfg.outages = 1.5;
+    CHECK_EQ_INT(em_gen_create(&g, &cfg), EM_EINVAL);
+    em_arena_release(&a);
+}
+
 int main(void)
 {
     RUN(schema_and_ids);
@@ -289,5 +402,8 @@ int main(void)
     RUN(ranges_without_faults);
     RUN(faults_present);
     RUN(subset_schema_by_name);
+    RUN(regional_episodes);
+    RUN(stuck_and_duplicates);
+    RUN(outages);
     return t_done();
 }

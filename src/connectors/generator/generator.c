@@ -22,7 +22,10 @@ static const em_option_def gen_options[] = {
     {"count", EM_OPT_INT, "0", 0, 9e18, NULL, 0, "stop after this many readings (0: never)"},
     {"seed", EM_OPT_INT, "1", 0, 0, NULL, 0, "random seed; same seed, same readings"},
     {"faults", EM_OPT_BOOL, "false", 0, 0, NULL, 0,
-     "inject spikes, NULLs, out-of-range values and late readings"},
+     "inject spikes, stuck PM sensors, NULLs, out-of-range values, duplicates, late and "
+     "out-of-order readings"},
+    {"outages", EM_OPT_DOUBLE, "0", 0, 0.99, NULL, 0,
+     "fraction of device-hours offline (no readings); 0: none"},
     {"start", EM_OPT_STRING, NULL, 0, 0, NULL, 0,
      "event time of the first reading (ISO-8601; default 2024-05-01T00:00:00Z)"},
     {"interval", EM_OPT_DURATION, "10s", 0, 0, NULL, 0, "reporting period of each sensor"},
@@ -49,6 +52,7 @@ static int gen_init(void **self, em_conn_ctx *cx, unsigned kind)
     cfg.count = (uint64_t)em_opt_int(o, "count");
     cfg.seed = (uint64_t)em_opt_int(o, "seed");
     cfg.faults = em_opt_bool(o, "faults");
+    cfg.outages = em_opt_double(o, "outages");
     cfg.interval_us = em_opt_duration_us(o, "interval");
     const char *start = em_opt_str(o, "start");
     if (start && em_ts_parse(start, strlen(start), &cfg.start_us)) {
