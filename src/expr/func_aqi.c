@@ -18,6 +18,7 @@
 #include "expr/expr_int.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* 2024-05-06T00:00:00Z in microseconds: the 2024 tables apply from here. */
@@ -43,7 +44,13 @@ static const bp pm25_2012[] = {
     {555, 1504, 151, 200},  {1505, 2504, 201, 300},  {2505, 3504, 301, 400},
     {3505, 5004, 401, 500},
 };
-static const bp pm10_all[] = {
+/* The 2024 revision merged the two Hazardous rows (301-400, 401-500) of
+ * every pollutant into one, 301-500: for PM10, 425-604 ug/m3. */
+static const bp pm10_2024[] = {
+    {0, 54, 0, 50},     {55, 154, 51, 100},  {155, 254, 101, 150}, {255, 354, 151, 200},
+    {355, 424, 201, 300}, {425, 604, 301, 500},
+};
+static const bp pm10_2012[] = {
     {0, 54, 0, 50},     {55, 154, 51, 100},  {155, 254, 101, 150}, {255, 354, 151, 200},
     {355, 424, 201, 300}, {425, 504, 301, 400}, {505, 604, 401, 500},
 };
@@ -52,7 +59,8 @@ static const bp pm10_all[] = {
 
 static const aqi_table t_pm25_2024 = {pm25_2024, NSEG(pm25_2024), 10.0};
 static const aqi_table t_pm25_2012 = {pm25_2012, NSEG(pm25_2012), 10.0};
-static const aqi_table t_pm10 = {pm10_all, NSEG(pm10_all), 1.0};
+static const aqi_table t_pm10_2024 = {pm10_2024, NSEG(pm10_2024), 1.0};
+static const aqi_table t_pm10_2012 = {pm10_2012, NSEG(pm10_2012), 1.0};
 
 /* The index of concentration c (ug/m3) under table t; -1 for a negative or
  * non-finite c. */
@@ -83,9 +91,9 @@ static int aqi_k(em_eval_ctx *cx, const em_column *a, uint32_t na, const em_batc
     EM__FOREACH_ROW(in, k, r) {
         double v = -1;
         if (!em__anynull(a, na, r)) {
-            const aqi_table *t = &t_pm10;
-            if (pm == 0)
-                t = na > 1 && a[1].v.i64[r] < AQI_2024_FROM ? &t_pm25_2012 : &t_pm25_2024;
+            bool old = na > 1 && a[1].v.i64[r] < AQI_2024_FROM;
+            const aqi_table *t = pm == 0 ? (old ? &t_pm25_2012 : &t_pm25_2024)
+                                         : (old ? &t_pm10_2012 : &t_pm10_2024);
             v = aqi_of(t, a[0].v.f64[r]);
         }
         if (v < 0 || v > 1e15) {
