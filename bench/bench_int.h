@@ -38,6 +38,9 @@ typedef struct em__bench_def {
 /* bench_core.c */
 extern const em__bench_def em__bench_core[];
 extern const uint32_t em__bench_core_n;
+/* bench_snapshot.c */
+extern const em__bench_def em__bench_snapshot[];
+extern const uint32_t em__bench_snapshot_n;
 
 /* Adds a named extra figure to r (ignored past EM__BENCH_MAX_EXTRA). */
 void em__bench_extra(em__bench_result *r, const char *name, double v);
