@@ -35,8 +35,7 @@ static int push_keys(em_op *op, const em_schema *s, uint32_t k0, uint32_t n, int
                      em_op_ctx *cx)
 {
     em_batch *b = em_batch_alloc(s, n, cx->arena);
-    if (!b)
-        return EM_ENOMEM;
+    if (!b) return EM_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         b->cols[0].v.i64[i] = (int64_t)(k0 + i);
         b->cols[1].v.i64[i] = ts + (int64_t)(i % 1000);
@@ -63,31 +62,26 @@ static int bench_snapshot(const em_bench_opts *o, em__bench_result *r)
     em_buf buf;
     em_arena ar;
     int rc = EM_ENOMEM;
-    if (nkeys < 1000)
-        nkeys = 1000;
+    if (nkeys < 1000) nkeys = 1000;
     em_buf_init(&buf, (size_t)1 << 32);
     em_arena_init(&ar, 1 << 20);
-    if (!s || (rc = mk(&a, s, &err)))
-        goto fail;
+    if (!s || (rc = mk(&a, s, &err))) goto fail;
     em_op_ctx cx = {.arena = &ar, .batch_id = 1, .watermark = EM_TS_MIN, .err = &err};
     for (uint32_t k0 = 0; k0 < nkeys; k0 += EM_BATCH_ROWS) {
         uint32_t n = nkeys - k0 < EM_BATCH_ROWS ? nkeys - k0 : EM_BATCH_ROWS;
-        if ((rc = push_keys(a, s, k0, n, T0, &cx)))
-            goto fail;
+        if ((rc = push_keys(a, s, k0, n, T0, &cx))) goto fail;
         em_arena_reset(&ar);
     }
     uint64_t keys = a->stats.state_keys;
 
     double w0 = em__bench_wall(), c0 = em__bench_cpu();
-    if ((rc = a->vt->snapshot(a, &buf)))
-        goto fail;
+    if ((rc = a->vt->snapshot(a, &buf))) goto fail;
     double snap_s = em__bench_wall() - w0, snap_cpu = em__bench_cpu() - c0;
     em_op_destroy(a);
     a = NULL;
 
     double w1 = em__bench_wall();
-    if ((rc = mk(&b, s, &err)) || (rc = b->vt->restore(b, buf.ptr, buf.len, &err)))
-        goto fail;
+    if ((rc = mk(&b, s, &err)) || (rc = b->vt->restore(b, buf.ptr, buf.len, &err))) goto fail;
     double restore_s = em__bench_wall() - w1;
     /* the first micro-batch after the restart: new rows for existing keys */
     cx.batch_id = 2;

@@ -111,8 +111,8 @@ uint32_t em_partition_of(const em_batch *b, uint32_t r, const int *key_cols, uin
             em_slice s = em_column_text(c, r);
             v = em__partition_value_hash(c->type, s.ptr, s.len);
         } else {
-            v = em__partition_value_hash(c->type, (const char *)c->v.ptr + (size_t)r * em_type_width(c->type),
-                                         em_type_width(c->type));
+            size_t w = em_type_width(c->type);
+            v = em__partition_value_hash(c->type, (const char *)c->v.ptr + (size_t)r * w, w);
         }
         h = em_hash_combine(h, v);
     }

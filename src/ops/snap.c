@@ -27,8 +27,7 @@ static int fp_slot(em__fp *fp, const char *fmt, va_list ap)
         fp->n++;
         fp->overflow = 1;
     }
-    if (fp->overflow)
-        return -1;
+    if (fp->overflow) return -1;
     vsnprintf(fp->name[fp->n], sizeof fp->name[0], fmt, ap);
     fp->text[fp->n][0] = 0;
     return (int)fp->n++;
@@ -63,14 +62,11 @@ void em__fp_text(em__fp *fp, const char *v, const char *fmt, ...)
 int em__snap_begin(em_buf *out, const em_op *op, const em__fp *fp)
 {
     int rc = em_enc_u32(out, op->vt->state_version);
-    if (!rc)
-        rc = em_enc_u32(out, fp->n);
+    if (!rc) rc = em_enc_u32(out, fp->n);
     for (uint32_t i = 0; !rc && i < fp->n; i++) {
         rc = em_enc_str(out, fp->name[i]);
-        if (!rc)
-            rc = em_enc_u8(out, fp->text[i][0] != 0);
-        if (!rc)
-            rc = fp->text[i][0] ? em_enc_str(out, fp->text[i]) : em_enc_i64(out, fp->v[i]);
+        if (!rc) rc = em_enc_u8(out, fp->text[i][0] != 0);
+        if (!rc) rc = fp->text[i][0] ? em_enc_str(out, fp->text[i]) : em_enc_i64(out, fp->v[i]);
     }
     return rc;
 }
@@ -96,8 +92,7 @@ int em__snap_open(em_dec *d, const em_op *op, const em__fp *fp, const char *p, s
     em_dec_init(d, p, n);
     uint32_t ver = em_dec_u32(d);
     uint32_t ni = em_dec_u32(d);
-    if (!em_dec_ok(d))
-        return em__snap_corrupt(op, err, "shorter than its header");
+    if (!em_dec_ok(d)) return em__snap_corrupt(op, err, "shorter than its header");
     if (ver != op->vt->state_version)
         return em_errf(err, EM_EINVAL,
                        "%s %s: incompatible state: the snapshot has state layout version %u, "
@@ -173,10 +168,8 @@ static int put_col(em_buf *out, const em_column *c, uint32_t n)
 {
     int nulls = c->validity && c->null_count;
     int rc = em_enc_u8(out, (uint8_t)nulls);
-    if (!rc && nulls)
-        rc = em__enc_raw(out, c->validity, em_bitmap_bytes(n));
-    if (rc)
-        return rc;
+    if (!rc && nulls) rc = em__enc_raw(out, c->validity, em_bitmap_bytes(n));
+    if (rc) return rc;
     if (c->type == EM_TYPE_TEXT) {
         uint32_t base = (uint32_t)c->v.off[0], total = (uint32_t)c->v.off[n] - base;
         if ((rc = em_enc_u32(out, total)) || (rc = em_buf_reserve(out, (size_t)n * 4 + total)))
@@ -207,53 +200,42 @@ static int get_col(em_dec *d, em_type t, uint32_t n, em_column *c, em_arena *a)
 {
     uint8_t nulls = em_dec_u8(d);
     const uint8_t *bm = NULL;
-    if (nulls > 1)
-        em_dec_fail(d);
-    if (nulls == 1)
-        bm = em__dec_take(d, em_bitmap_bytes(n));
-    if (!em_dec_ok(d))
-        return EM_ECORRUPT;
+    if (nulls > 1) em_dec_fail(d);
+    if (nulls == 1) bm = em__dec_take(d, em_bitmap_bytes(n));
+    if (!em_dec_ok(d)) return EM_ECORRUPT;
     uint32_t total = 0;
     const uint32_t *lens = NULL;
     if (t == EM_TYPE_TEXT) {
         total = em_dec_u32(d);
         lens = em__dec_take(d, (size_t)n * 4);
-        if (!em_dec_ok(d) || total > em_dec_left(d) || total > INT32_MAX)
-            goto bad;
+        if (!em_dec_ok(d) || total > em_dec_left(d) || total > INT32_MAX) goto bad;
     }
-    if (em_column_alloc(c, t, n, total, a))
-        return EM_ENOMEM;
+    if (em_column_alloc(c, t, n, total, a)) return EM_ENOMEM;
     if (t == EM_TYPE_TEXT) {
         uint64_t pos = 0;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t len;
             memcpy(&len, (const char *)lens + (size_t)i * 4, 4);
             pos += len;
-            if (pos > total)
-                goto bad;
+            if (pos > total) goto bad;
             c->v.off[i + 1] = (int32_t)pos;
         }
         const void *data = em__dec_take(d, total);
-        if (pos != total || !data)
-            goto bad;
-        if (total)
-            memcpy(c->data, data, total);
+        if (pos != total || !data) goto bad;
+        if (total) memcpy(c->data, data, total);
         c->data_len = total;
     } else {
         size_t w = em_type_width(t);
         const void *v = em__dec_take(d, (size_t)n * w);
-        if (!v)
-            goto bad;
-        if (n)
-            memcpy(c->v.ptr, v, (size_t)n * w);
+        if (!v) goto bad;
+        if (n) memcpy(c->v.ptr, v, (size_t)n * w);
         if (t == EM_TYPE_BOOLEAN)
             for (uint32_t i = 0; i < n; i++)
                 c->v.b[i] = c->v.b[i] != 0;
     }
     if (bm) {
         c->validity = em_arena_alloc(a, em_bitmap_bytes(n) ? em_bitmap_bytes(n) : 1);
-        if (!c->validity)
-            return EM_ENOMEM;
+        if (!c->validity) return EM_ENOMEM;
         memcpy(c->validity, bm, em_bitmap_bytes(n));
         for (uint32_t i = 0; i < n; i++)
             c->null_count += em_column_is_null(c, i);
@@ -270,10 +252,8 @@ int em__snap_get_rows(em_dec *d, const em_schema *s, em_arena *a, em_batch **out
 {
     *out = NULL;
     uint32_t n = em_dec_u32(d);
-    if (!em_dec_ok(d))
-        return EM_ECORRUPT;
-    if (n == 0)
-        return 0;
+    if (!em_dec_ok(d)) return EM_ECORRUPT;
+    if (n == 0) return 0;
     /* every row costs at least a byte per column: rejects absurd counts
      * before allocating for them */
     if (n > EM_BATCH_ROWS || (s->nfields && em_dec_left(d) < (size_t)n * s->nfields / 8)) {
@@ -281,12 +261,10 @@ int em__snap_get_rows(em_dec *d, const em_schema *s, em_arena *a, em_batch **out
         return EM_ECORRUPT;
     }
     em_batch *b = em_batch_view(s, n, a);
-    if (!b)
-        return EM_ENOMEM;
+    if (!b) return EM_ENOMEM;
     for (uint32_t i = 0; i < s->nfields; i++) {
         int rc = get_col(d, s->fields[i].type, n, &b->cols[i], a);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     *out = b;
     return 0;

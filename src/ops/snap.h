@@ -40,7 +40,7 @@
 
 typedef struct em__fp {
     uint32_t n;
-    int overflow;       /* more than EM__FP_MAX items: the rest folded into "more" */
+    int overflow; /* more than EM__FP_MAX items: the rest folded into "more" */
     char name[EM__FP_MAX][40];
     char text[EM__FP_MAX][40]; /* "" = a number */
     int64_t v[EM__FP_MAX];
@@ -59,8 +59,8 @@ EM__SNAP_H int em__snap_begin(em_buf *out, const em_op *op, const em__fp *fp);
 /* Reads and checks the envelope of [p, p+n) for op (expected fingerprint
  * fp); on success d is positioned at the body. Returns 0, EM_ECORRUPT or
  * EM_EINVAL (incompatible version or configuration), message in err. */
-EM__SNAP_H int em__snap_open(em_dec *d, const em_op *op, const em__fp *fp, const char *p,
-                             size_t n, em_errbuf *err);
+EM__SNAP_H int em__snap_open(em_dec *d, const em_op *op, const em__fp *fp, const char *p, size_t n,
+                             em_errbuf *err);
 /* The standard failure: "<kind> <id>: corrupt snapshot: <what>". */
 EM__SNAP_H int em__snap_corrupt(const em_op *op, em_errbuf *err, const char *what);
 
