@@ -7,6 +7,7 @@
  * are refused. Aggregates are in test_ops_snapshot.c.
  */
 #include "ops/join.h"
+#include "core/codec.h"
 #include "ops/keyed.h"
 #include "snap_harness.h"
 
@@ -234,10 +235,127 @@ TEST(silence_with_timers)
     si_case(0, EM_TYPE_BIGINT, 83);
 }
 
+/* ---- keyed state with TTL and timers ---- */
+
+typedef struct ev_log {
+    char ev[4096][48];
+    uint32_t n;
+} ev_log;
+
+static int log_fire(void *ud, em_keyed *k, uint32_t id, int64_t t)
+{
+    ev_log *l = ud;
+    if (l->n < 4096)
+        snprintf(l->ev[l->n++], sizeof l->ev[0], "fire %lld at %lld",
+                 (long long)*(int64_t *)em_keyed_state(k, id), (long long)t);
+    return 0;
+}
+
+static int log_expire(void *ud, em_keyed *k, uint32_t id, int64_t t)
+{
+    ev_log *l = ud;
+    if (l->n < 4096)
+        snprintf(l->ev[l->n++], sizeof l->ev[0], "expire %lld at %lld last %lld",
+                 (long long)*(int64_t *)em_keyed_state(k, id), (long long)t,
+                 (long long)em_keyed_last_seen(k, id));
+    return 0;
+}
+
+static int cmp_ev(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* One step on k: upsert/touch/set timers for rows, maybe remove, then fire
+ * and expire up to now; events go to l. */
+static void keyed_step(em_keyed *k, const em_column *c, const int64_t *kv, uint32_t n,
+                       const int64_t *timer, int remove_first, int64_t now, ev_log *l)
+{
+    uint32_t rows[64] = {0};
+    int32_t ids[64] = {0};
+    for (uint32_t i = 0; i < n; i++)
+        rows[i] = i;
+    CHECK_EQ_INT(em_keyed_upsert(k, c, rows, n, ids, NULL), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        *(int64_t *)em_keyed_state(k, (uint32_t)ids[i]) = kv[i];
+        em_keyed_touch(k, (uint32_t)ids[i], now - (int64_t)(i % 7) * 10);
+        if (timer[i] == -1)
+            em_keyed_clear_timer(k, (uint32_t)ids[i]);
+        else if (timer[i])
+            em_keyed_set_timer(k, (uint32_t)ids[i], timer[i]);
+    }
+    if (remove_first && n) em_keyed_remove(k, (uint32_t)ids[0]);
+    CHECK_EQ_INT(em_keyed_fire(k, now, log_fire, l), 0);
+    CHECK_EQ_INT(em_keyed_expire(k, now, log_expire, l, NULL), 0);
+}
+
+TEST(keyed_ttl_and_timers_survive_restore)
+{
+    const char *name = "k";
+    em_type t = EM_TYPE_TEXT;
+    em_schema *s = em_schema_create(1, &name, &t);
+    em_keyed *a = NULL, *b = NULL;
+    ev_log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+    em_arena ar;
+    em_arena_init(&ar, 0);
+    CHECK_EQ_INT(em_keyed_create(&a, EM_TYPE_TEXT, sizeof(int64_t), 500), 0);
+    CHECK_EQ_INT(em_keyed_create(&b, EM_TYPE_TEXT, sizeof(int64_t), 500), 0);
+    srand(91);
+    uint32_t events = 0;
+    for (int step = 0; step < 60; step++) {
+        int64_t now = 1000 + step * 100, kv[64], timer[64];
+        uint32_t n = (uint32_t)rand() % 20;
+        em_batch_builder bb;
+        em_batch_builder_init(&bb, s, 64, &ar);
+        for (uint32_t i = 0; i < n; i++) {
+            char key[32];
+            kv[i] = rand() % 40;
+            int len = snprintf(key, sizeof key, "%s%lld", kv[i] % 2 ? "sensor-with-long-id-" : "s",
+                               (long long)kv[i]);
+            em_batch_builder_set_text(&bb, 0, key, (size_t)len);
+            em_batch_builder_end_row(&bb);
+            int r = rand() % 6;
+            timer[i] = r == 0 ? -1 : r < 3 ? now + rand() % 700 : 0;
+        }
+        em_batch *batch = em_batch_builder_finish(&bb);
+        int rm = rand() % 5 == 0;
+        la->n = lb->n = 0;
+        keyed_step(a, &batch->cols[0], kv, n, timer, rm, now, la);
+        keyed_step(b, &batch->cols[0], kv, n, timer, rm, now, lb);
+        CHECK_EQ_INT(la->n, lb->n);
+        qsort(la->ev, la->n, sizeof la->ev[0], cmp_ev);
+        qsort(lb->ev, lb->n, sizeof lb->ev[0], cmp_ev);
+        for (uint32_t i = 0; i < la->n && i < lb->n; i++)
+            CHECK_EQ_STR(la->ev[i], lb->ev[i]);
+        events += la->n;
+        /* b: snapshot, a fresh keyed state, load */
+        em_buf buf;
+        em_buf_init(&buf, 1 << 20);
+        CHECK_EQ_INT(em__keyed_snap(b, &buf), 0);
+        em_keyed_destroy(b);
+        CHECK_EQ_INT(em_keyed_create(&b, EM_TYPE_TEXT, sizeof(int64_t), 500), 0);
+        em_dec d;
+        em_dec_init(&d, buf.ptr, buf.len);
+        CHECK_EQ_INT(em__keyed_load(b, &d, NULL), 0);
+        CHECK(em_dec_ok(&d) && em_dec_left(&d) == 0);
+        CHECK_EQ_INT(em_keyed_count(b), em_keyed_count(a));
+        em_buf_release(&buf);
+        em_arena_reset(&ar);
+    }
+    CHECK(events > 50); /* timers fired and keys expired along the way */
+    em_keyed_destroy(a);
+    em_keyed_destroy(b);
+    em_arena_release(&ar);
+    em_schema_destroy(s);
+    free(la);
+    free(lb);
+}
+
 int main(void)
 {
     RUN(table_join_upserts_and_deletes);
     RUN(interval_join_inner_and_left_outer);
     RUN(silence_with_timers);
+    RUN(keyed_ttl_and_timers_survive_restore);
     return t_done();
 }
