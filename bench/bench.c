@@ -94,6 +94,7 @@ typedef struct group {
 static const group groups[] = {
     {em__bench_core, &em__bench_core_n},
     {em__bench_durable, &em__bench_durable_n},
+    {em__bench_snapshot, &em__bench_snapshot_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

@@ -41,6 +41,9 @@ extern const uint32_t em__bench_core_n;
 /* bench_durable.c */
 extern const em__bench_def em__bench_durable[];
 extern const uint32_t em__bench_durable_n;
+/* bench_snapshot.c */
+extern const em__bench_def em__bench_snapshot[];
+extern const uint32_t em__bench_snapshot_n;
 
 /* Adds a named extra figure to r (ignored past EM__BENCH_MAX_EXTRA). */
 void em__bench_extra(em__bench_result *r, const char *name, double v);

@@ -138,6 +138,20 @@ static bool is_reset(const em_engine *e, const char *id)
     return false;
 }
 
+/* Whether state saved by an operator of kind `saved` may be offered to one
+ * of kind `now`. An aggregate is a plain "aggregate" with one worker and a
+ * "partitioned" wrapper with several, and each reads the other's state
+ * (keys are re-split by hash), so changing `workers` keeps the state. */
+static bool same_kind(em_slice saved, const char *now)
+{
+    bool agg_saved = (saved.len == 9 && !memcmp(saved.ptr, "aggregate", 9)) ||
+                     (saved.len == 11 && !memcmp(saved.ptr, "partitioned", 11));
+    bool agg_now = !strcmp(now, "aggregate") || !strcmp(now, "partitioned");
+    if (agg_saved && agg_now)
+        return true;
+    return saved.len == strlen(now) && !memcmp(saved.ptr, now, saved.len);
+}
+
 /* Applies a decoded snapshot's operator section to the job's operators,
  * writing one report line per operator (and per saved state no operator
  * takes) to report when given. Returns the number of incompatible
@@ -183,8 +197,7 @@ static int restore_ops(em_engine *e, em_dec *d, FILE *report)
             taken[j] = true;
             if (is_reset(e, op->id)) {
                 fate = ST_RESET;
-            } else if (ent[j].kind.len != strlen(op->vt->kind) ||
-                       memcmp(ent[j].kind.ptr, op->vt->kind, ent[j].kind.len)) {
+            } else if (!same_kind(ent[j].kind, op->vt->kind)) {
                 fate = ST_INCOMPATIBLE;
                 snprintf(why, sizeof why, "saved by a %.*s operator, now a %s",
                          (int)ent[j].kind.len, ent[j].kind.ptr, op->vt->kind);

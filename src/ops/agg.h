@@ -47,6 +47,17 @@ int em_aggregate_create(em_op **out, const char *id, const em_schema *in, uint32
                         const int *key_cols, uint32_t naggs, const em_agg_spec *aggs,
                         const em_window_spec *win, em_errbuf *err);
 
+/* Internal (the partitioned wrapper): restores a snapshot of an aggregate
+ * of the same configuration, merging into op's state and keeping only the
+ * keys that em_partition_of sends to partition `part` of nparts (nparts 0:
+ * every key). Returns 0, EM_EINVAL (incompatible), EM_ECORRUPT or
+ * EM_ENOMEM, message in err; after a failure op holds part of the state
+ * and should be destroyed. */
+__attribute__((visibility("hidden"))) int em__aggregate_restore_part(em_op *op, const char *p,
+                                                                    size_t n, uint32_t part,
+                                                                    uint32_t nparts,
+                                                                    em_errbuf *err);
+
 /* ---- aggregate states (agg_funcs.c), internal to ember_ops ---- */
 
 /* One aggregate's state: 32 bytes, zero = empty. n counts non-NULL inputs. */
@@ -108,6 +119,22 @@ __attribute__((visibility("hidden"))) void em__nowcast_value(const em__agg_state
                                                              int64_t end_us, em__agg_val *out);
 __attribute__((visibility("hidden"))) void em__nowcast_free(em__agg_state *s);
 __attribute__((visibility("hidden"))) size_t em__nowcast_heap_bytes(const em__agg_state *s);
+/* Snapshot of a nowcast_pm state, and its restore into s (overwritten):
+ * 0, EM_ENOMEM or EM_ECORRUPT (then s may own memory: em__nowcast_free). */
+__attribute__((visibility("hidden"))) int em__nowcast_put(em_buf *b, const em__agg_state *s);
+struct em_dec;
+__attribute__((visibility("hidden"))) int em__nowcast_get(struct em_dec *d, em__agg_state *s);
+/* Appends s (of kind k over type t) to a snapshot: the raw 32 bytes, or for
+ * TEXT min/max/first/last and count DISTINCT the values themselves.
+ * 0 or EM_ENOMEM/EM_ELIMIT. */
+__attribute__((visibility("hidden"))) int em__agg_state_put(em_buf *b, em_agg_kind k, em_type t,
+                                                           const em__agg_state *s);
+struct em_dec;
+/* Reads a state written by em__agg_state_put into s (overwritten, not
+ * freed). Returns 0, EM_ECORRUPT (d marked bad) or EM_ENOMEM; on failure
+ * s may own memory: free it with em__agg_free. */
+__attribute__((visibility("hidden"))) int em__agg_state_get(struct em_dec *d, em_agg_kind k,
+                                                           em_type t, em__agg_state *s);
 
 /* ---- SESSION windows (window.c), internal to ember_ops ---- */
 
@@ -126,6 +153,16 @@ __attribute__((visibility("hidden"))) em__agg_state *em__sessions_find(em__sessi
 /* Emits (through fn) and frees every session with last + gap <= wm. */
 __attribute__((visibility("hidden"))) int em__sessions_close(em__sessions *s, int64_t wm,
                                                             em__session_emit_fn fn, void *ud);
+/* Calls fn for every open session, key by key, each key's sessions in
+ * list order (the order em__sessions_append rebuilds). */
+typedef int (*em__session_each_fn)(void *ud, uint32_t key, int64_t start, int64_t last,
+                                   const em__agg_state *st);
+__attribute__((visibility("hidden"))) int em__sessions_each(const em__sessions *s,
+                                                           em__session_each_fn fn, void *ud);
+/* Adds a session [start, last] at the end of key's list (restore): its
+ * naggs states are zeroed for the caller to fill. NULL on OOM. */
+__attribute__((visibility("hidden"))) em__agg_state *
+em__sessions_append(em__sessions *s, uint32_t key, int64_t start, int64_t last);
 __attribute__((visibility("hidden"))) void em__sessions_stats(const em__sessions *s,
                                                              uint64_t *keys, uint64_t *bytes);
 

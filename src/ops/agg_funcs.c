@@ -9,6 +9,7 @@
  */
 #include "ops/agg.h"
 
+#include "core/codec.h"
 #include "core/hash.h"
 #include "ember/error.h"
 
@@ -482,5 +483,117 @@ size_t em__agg_heap_bytes(em_agg_kind k, em_type t, const em__agg_state *s)
     if (t == EM_TYPE_TEXT && s->n &&
         (k == EM_AGG_MIN || k == EM_AGG_MAX || k == EM_AGG_FIRST || k == EM_AGG_LAST))
         return 4 + blob_len(s->a.p);
+    return 0;
+}
+
+/* ---- snapshots ---- */
+
+static int text_kind(em_agg_kind k, em_type t)
+{
+    return t == EM_TYPE_TEXT &&
+           (k == EM_AGG_MIN || k == EM_AGG_MAX || k == EM_AGG_FIRST || k == EM_AGG_LAST);
+}
+
+int em__agg_state_put(em_buf *b, em_agg_kind k, em_type t, const em__agg_state *s)
+{
+    int rc;
+    if (k == EM_AGG_NOWCAST_PM)
+        return em__nowcast_put(b, s);
+    if (k == EM_AGG_COUNT_DISTINCT) {
+        const dset *d = s->a.p;
+        uint32_t n = d ? d->n : 0;
+        if ((rc = em_enc_u32(b, n)) || !n)
+            return rc;
+        for (uint32_t i = 0; i < d->cap && !rc; i++) {
+            if (!d->h[i])
+                continue;
+            if (t == EM_TYPE_TEXT) {
+                const char *blob = (const char *)(intptr_t)d->v[i];
+                rc = em_enc_bytes(b, blob + 4, blob_len(blob));
+            } else {
+                rc = em_enc_i64(b, d->v[i]);
+            }
+        }
+        return rc;
+    }
+    if (text_kind(k, t)) {
+        if ((rc = em_enc_u8(b, s->n != 0)) || !s->n)
+            return rc;
+        if (!(rc = em_enc_i64(b, s->b.i)) && !(rc = em_enc_u64(b, s->c)))
+            rc = em_enc_bytes(b, (const char *)s->a.p + 4, blob_len(s->a.p));
+        return rc;
+    }
+    return em_buf_append(b, s, sizeof *s); /* no pointers: the raw 32 bytes */
+}
+
+int em__agg_state_get(em_dec *d, em_agg_kind k, em_type t, em__agg_state *s)
+{
+    memset(s, 0, sizeof *s);
+    if (k == EM_AGG_NOWCAST_PM)
+        return em__nowcast_get(d, s);
+    if (k == EM_AGG_COUNT_DISTINCT) {
+        uint32_t n = em_dec_u32(d);
+        /* each value takes at least 4 (TEXT) or 8 bytes */
+        if (!em_dec_ok(d) || (size_t)n * (t == EM_TYPE_TEXT ? 4 : 8) > em_dec_left(d)) {
+            em_dec_fail(d);
+            return EM_ECORRUPT;
+        }
+        if (!n)
+            return 0;
+        dset *ds = em_calloc(1, sizeof *ds);
+        if (!ds)
+            return EM_ENOMEM;
+        s->a.p = ds;
+        for (uint32_t i = 0; i < n; i++) {
+            int rc;
+            if (t == EM_TYPE_TEXT) {
+                em_slice v = em_dec_bytes(d);
+                if (!em_dec_ok(d))
+                    return EM_ECORRUPT;
+                rc = dset_insert(ds, t, em_hash_bytes(v.ptr, v.len, EM_HASH_SEED), 0, v.ptr,
+                                 (uint32_t)v.len, 1);
+            } else {
+                int64_t v = em_dec_i64(d);
+                if (!em_dec_ok(d))
+                    return EM_ECORRUPT;
+                rc = dset_insert(ds, t, em_hash_u64((uint64_t)v, EM_HASH_SEED), v, NULL, 0, 0);
+            }
+            if (rc)
+                return rc;
+        }
+        s->n = ds->n;
+        return ds->n == n ? 0 : (em_dec_fail(d), EM_ECORRUPT); /* duplicates */
+    }
+    if (text_kind(k, t)) {
+        uint8_t has = em_dec_u8(d);
+        if (has > 1)
+            em_dec_fail(d);
+        if (!has || !em_dec_ok(d))
+            return em_dec_ok(d) ? 0 : EM_ECORRUPT;
+        int64_t ts = em_dec_i64(d);
+        uint64_t seq = em_dec_u64(d);
+        em_slice v = em_dec_bytes(d);
+        if (!em_dec_ok(d) || v.len > UINT32_MAX - 4)
+            return EM_ECORRUPT;
+        if (!(s->a.p = blob_new(v.ptr, (uint32_t)v.len)))
+            return EM_ENOMEM;
+        s->n = 1;
+        s->b.i = ts;
+        s->c = seq;
+        return 0;
+    }
+    const void *raw = d->p;
+    if (em_dec_left(d) < sizeof *s) {
+        em_dec_fail(d);
+        return EM_ECORRUPT;
+    }
+    memcpy(s, raw, sizeof *s);
+    d->p += sizeof *s;
+    int one = k == EM_AGG_MIN || k == EM_AGG_MAX || k == EM_AGG_FIRST || k == EM_AGG_LAST;
+    if (s->n < 0 || s->n >= (INT64_C(1) << 48) || (one && s->n > 1)) {
+        memset(s, 0, sizeof *s);
+        em_dec_fail(d);
+        return EM_ECORRUPT;
+    }
     return 0;
 }

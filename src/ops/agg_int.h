@@ -69,6 +69,17 @@ EM__H int em__agg_keys_put(const agg_keys *k, uint32_t id, em_batch_builder *bb)
 /* Bytes of memory held by k (capacities, not just what is in use). */
 EM__H uint64_t em__agg_keys_bytes(const agg_keys *k);
 
+/* Appends the keys in id order to a snapshot. 0 or EM_ENOMEM/EM_ELIMIT. */
+EM__H int em__agg_keys_snap(const agg_keys *k, em_buf *out);
+struct em_dec;
+/* Reads keys written by em__agg_keys_snap and interns them into k (which
+ * may hold keys already), keeping only those em_partition_of sends to
+ * partition `part` of nparts (nparts 0: all). *map (em_malloc'ed, *nold
+ * entries, also on failure) maps snapshot ids to k's ids, UINT32_MAX for
+ * keys left out. Returns 0, EM_ECORRUPT (d marked bad) or EM_ENOMEM. */
+EM__H int em__agg_keys_load(agg_keys *k, struct em_dec *d, uint32_t part, uint32_t nparts,
+                            uint32_t **map, uint32_t *nold);
+
 /* ---- compact states (agg_state.c) ---- */
 
 typedef enum {
@@ -182,5 +193,15 @@ EM__H void em__agg_rec_value(const agg_op *g, const char *rec, uint32_t j, em__a
 EM__H void em__agg_rec_clear(agg_op *g, char *rec);
 /* Bytes of memory held by p, including heap owned by generic states. */
 EM__H uint64_t em__pane_bytes(const agg_op *g, const pane *p);
+
+/* ---- the operator (aggregate.c) and its snapshots (agg_snap.c) ---- */
+
+/* Open pane starting at start, created if absent; NULL on OOM. */
+EM__H pane *em__agg_get_pane(agg_op *g, int64_t start);
+/* Recomputes stats.state_keys / state_bytes. */
+EM__H void em__agg_update_stats(agg_op *g);
+/* The snapshot and restore callbacks (ops/op.h). */
+EM__H int em__agg_snapshot(em_op *op, em_buf *out);
+EM__H int em__agg_restore(em_op *op, const char *p, size_t n, em_errbuf *err);
 
 #endif

@@ -13,6 +13,8 @@
 #include "ops/agg_int.h"
 
 #include "core/hash.h"
+#include "ops/partition.h"
+#include "ops/snap.h"
 #include "ember/error.h"
 
 #include <string.h>
@@ -393,4 +395,192 @@ int em__agg_keys_put(const agg_keys *k, uint32_t id, em_batch_builder *bb)
         }
     }
     return 0;
+}
+
+/* ---- snapshots ----
+ * u32 n, u32 null_id, then KEYS_I64: n raw int64 values; KEYS_TEXT/GEN:
+ * n raw u32 lengths and the key bytes back to back. A restore interns every
+ * key again (ids may change when keys are re-routed between partitions). */
+
+int em__agg_keys_snap(const agg_keys *k, em_buf *out)
+{
+    int rc;
+    if ((rc = em_enc_u32(out, k->n)) || (rc = em_enc_u32(out, k->null_id)))
+        return rc;
+    if (k->mode == KEYS_NONE || !k->n)
+        return 0;
+    if (k->mode == KEYS_I64)
+        return em__enc_raw(out, k->kv, (size_t)k->n * 8);
+    if ((rc = em_buf_reserve(out, (size_t)k->n * 4 + k->koff[k->n])))
+        return rc;
+    for (uint32_t id = 0; id < k->n; id++) {
+        uint32_t len = k->koff[id + 1] - k->koff[id];
+        em__enc_raw(out, &len, 4); /* reserved above */
+    }
+    return em__enc_raw(out, k->kbuf, k->koff[k->n]);
+}
+
+/* Checks a KEYS_GEN key's bytes and folds its partition hash into *h. */
+static int gen_key_ok(const agg_keys *k, const char *p, uint32_t len, uint64_t *h)
+{
+    const char *e = p + len;
+    for (uint32_t i = 0; i < k->nkeys; i++) {
+        em_type t = k->types[i];
+        if (p >= e || (uint8_t)*p > 1)
+            return 0;
+        if (!*p++) {
+            *h = em_hash_combine(*h, em__partition_value_hash(t, NULL, 0));
+            continue;
+        }
+        size_t w = t == EM_TYPE_BOOLEAN ? 1 : 8, vl;
+        const char *v = p;
+        if (t == EM_TYPE_TEXT) {
+            uint32_t n;
+            if (e - p < 4)
+                return 0;
+            memcpy(&n, p, 4);
+            v = p + 4;
+            w = 4 + (size_t)n;
+            vl = n;
+        } else {
+            vl = w;
+        }
+        if ((size_t)(e - p) < w)
+            return 0;
+        if (t == EM_TYPE_BOOLEAN && (uint8_t)*v > 1)
+            return 0;
+        *h = em_hash_combine(*h, em__partition_value_hash(t, v, vl));
+        p += w;
+    }
+    return p == e;
+}
+
+/* Finds or adds one key (KEYS_I64: v; KEYS_TEXT/GEN: p, len; is_null for
+ * the NULL key of I64/TEXT). 0 or EM_ENOMEM. */
+static int intern_one(agg_keys *k, int is_null, int64_t v, const char *p, uint32_t len,
+                      uint32_t *out)
+{
+    int rc;
+    if ((rc = reserve(k, 1)))
+        return rc;
+    uint32_t mask = k->tab_cap - 1;
+    if (is_null) {
+        if (k->null_id == UINT32_MAX) {
+            if (k->mode == KEYS_TEXT && (rc = add_bytes(k, NULL, 0)))
+                return rc;
+            k->null_id = new_id(k);
+            if (k->mode == KEYS_I64)
+                k->kv[k->null_id] = 0;
+        }
+        *out = k->null_id;
+        return 0;
+    }
+    if (k->mode == KEYS_I64) {
+        uint32_t j = (uint32_t)em_hash_u64((uint64_t)v, EM_HASH_SEED) & mask, e;
+        while ((e = k->tab32[j]) != 0 && k->kv[e - 1] != v)
+            j = (j + 1) & mask;
+        if (!e) {
+            uint32_t id = new_id(k);
+            k->kv[id] = v;
+            k->tab32[j] = e = id + 1;
+        }
+        *out = e - 1;
+        return 0;
+    }
+    uint64_t hv = em_hash_bytes(p, len, EM_HASH_SEED), e;
+    uint32_t j = (uint32_t)hv & mask;
+    while ((e = k->tab64[j]) != 0) {
+        uint32_t id = (uint32_t)e - 1, kl;
+        if ((e & TAG) == (hv & TAG) && id != k->null_id) {
+            const char *kp = key_ptr(k, id, &kl);
+            if (kl == len && bytes_eq(kp, p, len))
+                break;
+        }
+        j = (j + 1) & mask;
+    }
+    if (!e) {
+        if ((rc = add_bytes(k, p, len)))
+            return rc;
+        uint32_t id = new_id(k);
+        k->tab64[j] = e = (hv & TAG) | (id + 1);
+    }
+    *out = (uint32_t)e - 1;
+    return 0;
+}
+
+int em__agg_keys_load(agg_keys *k, em_dec *d, uint32_t part, uint32_t nparts, uint32_t **map,
+                      uint32_t *nold)
+{
+    uint32_t n = em_dec_u32(d), null_id = em_dec_u32(d);
+    const char *lens = NULL, *bytes = NULL;
+    const int64_t *vals = NULL;
+    uint64_t total = 0;
+    *map = NULL;
+    *nold = 0;
+    if (!em_dec_ok(d))
+        return EM_ECORRUPT;
+    if (k->mode == KEYS_NONE) {
+        if (n > 1 || null_id != UINT32_MAX)
+            goto bad;
+    } else {
+        if (null_id != UINT32_MAX && (null_id >= n || k->mode == KEYS_GEN))
+            goto bad;
+        if (k->mode == KEYS_I64) {
+            vals = em__dec_take(d, (size_t)n * 8);
+        } else {
+            lens = em__dec_take(d, (size_t)n * 4);
+            for (uint32_t i = 0; lens && i < n; i++) {
+                uint32_t len;
+                memcpy(&len, lens + (size_t)i * 4, 4);
+                total += len;
+            }
+            if (lens && total > em_dec_left(d))
+                goto bad;
+            bytes = em__dec_take(d, (size_t)total);
+        }
+        if (!em_dec_ok(d))
+            return EM_ECORRUPT;
+    }
+    uint32_t *m = em_malloc((size_t)(n ? n : 1) * sizeof *m);
+    if (!m)
+        return EM_ENOMEM;
+    *map = m;
+    *nold = n;
+    const char *p = bytes;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t h = EM_HASH_SEED;
+        int is_null = i == null_id;
+        int64_t v = 0;
+        uint32_t len = 0;
+        int rc;
+        if (k->mode == KEYS_NONE) {
+            if (!k->n)
+                k->n = k->cap = 1;
+            m[i] = 0;
+            continue;
+        }
+        if (k->mode == KEYS_I64) {
+            memcpy(&v, vals + i, 8);
+            h = em_hash_combine(h, em__partition_value_hash(k->types[0], is_null ? NULL : &v, 8));
+        } else {
+            memcpy(&len, lens + (size_t)i * 4, 4);
+            if (is_null && len)
+                goto bad;
+            if (k->mode == KEYS_TEXT)
+                h = em_hash_combine(h, em__partition_value_hash(EM_TYPE_TEXT,
+                                                                is_null ? NULL : p, len));
+            else if (!gen_key_ok(k, p, len, &h))
+                goto bad;
+        }
+        if (nparts && em__partition_pick(h, nparts) != part) {
+            m[i] = UINT32_MAX;
+        } else if ((rc = intern_one(k, is_null, v, p, len, &m[i]))) {
+            return rc;
+        }
+        p += len;
+    }
+    return 0;
+bad:
+    em_dec_fail(d);
+    return EM_ECORRUPT;
 }

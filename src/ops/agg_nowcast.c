@@ -17,6 +17,7 @@
  */
 #include "ops/agg.h"
 
+#include "core/codec.h"
 #include "ember/error.h"
 
 #include <math.h>
@@ -160,4 +161,43 @@ void em__nowcast_free(em__agg_state *s)
 size_t em__nowcast_heap_bytes(const em__agg_state *s)
 {
     return s->a.p ? sizeof(nowcast) : 0;
+}
+
+int em__nowcast_put(em_buf *b, const em__agg_state *s)
+{
+    const nowcast *w = s->a.p;
+    int rc = em_enc_u8(b, w != NULL);
+    if (rc || !w)
+        return rc;
+    rc = em_enc_i64(b, w->newest);
+    rc = rc ? rc : em_enc_i64(b, s->n);
+    for (int i = 0; i < NHOURS && !rc; i++) {
+        rc = em_enc_f64(b, w->sum[i]);
+        rc = rc ? rc : em_enc_u32(b, w->cnt[i]);
+    }
+    return rc;
+}
+
+int em__nowcast_get(em_dec *d, em__agg_state *s)
+{
+    memset(s, 0, sizeof *s);
+    uint8_t present = em_dec_u8(d);
+    if (!em_dec_ok(d) || present > 1)
+        return em_dec_fail(d), EM_ECORRUPT;
+    if (!present)
+        return 0;
+    nowcast *w = em_calloc(1, sizeof *w);
+    if (!w)
+        return EM_ENOMEM;
+    s->a.p = w;
+    w->newest = em_dec_i64(d);
+    s->n = em_dec_i64(d);
+    for (int i = 0; i < NHOURS; i++) {
+        w->sum[i] = em_dec_f64(d);
+        w->cnt[i] = em_dec_u32(d);
+    }
+    if (!em_dec_ok(d) || s->n < 0 || w->newest < -(INT64_C(1) << 40) ||
+        w->newest > (INT64_C(1) << 40))
+        return em_dec_fail(d), EM_ECORRUPT;
+    return 0;
 }

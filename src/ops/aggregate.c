@@ -41,8 +41,7 @@ static int ends_by(int64_t start, int64_t size, int64_t wm)
     return start <= lim;
 }
 
-/* Open pane starting at start, created if absent; NULL on OOM. */
-static pane *get_pane(agg_op *g, int64_t start)
+pane *em__agg_get_pane(agg_op *g, int64_t start)
 {
     uint32_t lo = 0, hi = g->npanes;
     while (lo < hi) {
@@ -127,7 +126,7 @@ static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t 
     return em_batch_builder_end_row(&e->bb);
 }
 
-static void update_stats(agg_op *g)
+void em__agg_update_stats(agg_op *g)
 {
     uint64_t keys = 0, bytes = 0;
     if (g->sess)
@@ -261,7 +260,7 @@ done:
     if (!rc)
         g->closed_wm = wm;
     rc2 = emit_flush(g, &e, cx);
-    update_stats(g);
+    em__agg_update_stats(g);
     return rc ? rc : rc2;
 }
 
@@ -391,7 +390,7 @@ static int push_sessions(agg_op *g, const em_batch *in, uint32_t n, int64_t clos
 /* Pass 2 and 3 of agg_int.h for the running pane. */
 static int resolve_running(agg_op *g, uint32_t n, em_op_ctx *cx)
 {
-    pane *p = g->npanes ? g->panes[0] : get_pane(g, 0);
+    pane *p = g->npanes ? g->panes[0] : em__agg_get_pane(g, 0);
     int rc;
     if (!p || (rc = em__pane_prepare(g, p, n)))
         return EM_ENOMEM;
@@ -440,7 +439,7 @@ static int resolve_windows(agg_op *g, const em_batch *in, uint32_t n, int64_t cl
                 g->op.stats.late_dropped++;
                 continue;
             }
-            if (!(cur = get_pane(g, ps)))
+            if (!(cur = em__agg_get_pane(g, ps)))
                 return EM_ENOMEM;
             lo = ps;
             if (__builtin_add_overflow(ps, pus, &hi))
@@ -493,7 +492,7 @@ static int agg_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
             rc = em__agg_update_fields(g, in, g->row_idx, n, g->row_rec, g->row_ts, g->seq);
     }
     g->seq += n;
-    update_stats(g);
+    em__agg_update_stats(g);
     return rc;
 }
 
@@ -570,10 +569,12 @@ static void agg_destroy(em_op *op)
 
 static const em_op_vtable agg_vt = {
     .kind = "aggregate",
-    .state_version = 0,
+    .state_version = 1,
     .push = agg_push,
     .advance = agg_advance,
     .end_batch = agg_end_batch,
+    .snapshot = em__agg_snapshot,
+    .restore = em__agg_restore,
     .describe = agg_describe,
     .destroy = agg_destroy,
 };

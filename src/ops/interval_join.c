@@ -14,6 +14,7 @@
 
 #include "ember/error.h"
 #include "ops/keyed.h"
+#include "ops/snap.h"
 #include "ops/table.h"
 
 #include <string.h>
@@ -341,8 +342,153 @@ static void ij_destroy(em_op *op)
     em_free(j);
 }
 
+/* ---- snapshots ----
+ * Body: per side (left, right) its buffered rows as row chunks (ops/snap.h),
+ * each chunk followed by one matched flag per row; an empty chunk ends a
+ * side. A restore inserts the rows again (their expiry bounds recomputed
+ * from their times). */
+
+static const char *const side_name[2] = {"left", "right"};
+
+static void ij_fp(const interval_join *j, em__fp *fp)
+{
+    const em_schema *o = j->base.out_schema;
+    em__fp_init(fp);
+    for (int s = 0; s < 2; s++) {
+        uint32_t from = s ? j->nleft : 0, n = s ? o->nfields - j->nleft : j->nleft;
+        em__fp_num(fp, n, "%s columns", side_name[s]);
+        for (uint32_t i = 0; i < n; i++)
+            em__fp_text(fp, em_type_name(o->fields[from + i].type), "%s column %u type",
+                        side_name[s], i + 1);
+        em__fp_num(fp, j->s[s].key_col + 1, "%s key column", side_name[s]);
+        em__fp_num(fp, j->s[s].time_col + 1, "%s time column", side_name[s]);
+    }
+    em__fp_num(fp, j->lower, "lower bound (us)");
+    em__fp_num(fp, j->upper, "upper bound (us)");
+}
+
+/* The schema of one side's rows (the op's output columns of that side). */
+static em_schema *side_schema(const interval_join *j, int s)
+{
+    const em_schema *o = j->base.out_schema;
+    uint32_t from = s ? j->nleft : 0, n = s ? o->nfields - j->nleft : j->nleft;
+    const char *names[n ? n : 1];
+    em_type types[n ? n : 1];
+    for (uint32_t i = 0; i < n; i++) {
+        names[i] = o->fields[from + i].name;
+        types[i] = o->fields[from + i].type;
+    }
+    return em_schema_create(n, names, types);
+}
+
+static int put_side(interval_join *j, int s, em_buf *out, em_arena *a)
+{
+    side *sd = &j->s[s];
+    em_schema *sch = side_schema(j, s);
+    int rc = sch ? 0 : EM_ENOMEM;
+    /* every buffered row has exactly one expiry entry */
+    for (uint32_t base = 0; !rc && base < sd->expiry.n; base += EM_BATCH_ROWS) {
+        uint32_t m = sd->expiry.n - base < EM_BATCH_ROWS ? sd->expiry.n - base : EM_BATCH_ROWS;
+        em_batch *b = em_batch_view(sch, m, a);
+        if (!b) {
+            rc = EM_ENOMEM;
+            break;
+        }
+        for (uint32_t i = 0; i < m; i++)
+            j->found[i] = (int32_t)sd->expiry.e[base + i].id;
+        for (uint32_t c = 0; c < sd->rows.ncols && !rc; c++)
+            rc = em__rowstore_gather(&sd->rows, c, j->found, m, &b->cols[c], a);
+        if (!rc)
+            rc = em__snap_put_rows(out, b);
+        for (uint32_t i = 0; i < m && !rc; i++)
+            rc = em_enc_u8(out, sd->matched[j->found[i]]);
+        em_arena_reset(a);
+    }
+    if (!rc)
+        rc = em__snap_end_rows(out);
+    em_schema_destroy(sch);
+    return rc;
+}
+
+static int ij_snapshot(em_op *op, em_buf *out)
+{
+    interval_join *j = (interval_join *)op;
+    em__fp fp;
+    em_arena a;
+    ij_fp(j, &fp);
+    em_arena_init(&a, 0);
+    int rc = em__snap_begin(out, op, &fp);
+    for (int s = 0; !rc && s < 2; s++)
+        rc = put_side(j, s, out, &a);
+    em_arena_release(&a);
+    return rc;
+}
+
+static int get_side(interval_join *j, int s, em_dec *d, em_arena *a)
+{
+    side *sd = &j->s[s];
+    em_schema *sch = side_schema(j, s);
+    int rc = sch ? 0 : EM_ENOMEM;
+    while (!rc) {
+        em_batch *b;
+        if ((rc = em__snap_get_rows(d, sch, a, &b)) || !b)
+            break;
+        const uint8_t *matched = em__dec_take(d, b->nrows);
+        if (!matched) {
+            rc = EM_ECORRUPT;
+            break;
+        }
+        const em_column *kc = &b->cols[sd->key_col], *tc = &b->cols[sd->time_col];
+        for (uint32_t i = 0; i < b->nrows; i++)
+            j->rows[i] = i;
+        em__key_hash(kc, j->rows, b->nrows, j->hash);
+        for (uint32_t i = 0; i < b->nrows && !rc; i++) {
+            if (em_column_is_null(kc, i) || em_column_is_null(tc, i) || matched[i] > 1) {
+                rc = EM_ECORRUPT;
+                break;
+            }
+            int64_t t = tc->v.i64[i];
+            int64_t bound = s == 0 ? clamp128((__int128)t + j->upper)
+                                   : clamp128((__int128)t - j->lower);
+            rc = side_insert(sd, b, i, j->hash[i], t, bound, matched[i]);
+        }
+        em_arena_reset(a);
+    }
+    em_schema_destroy(sch);
+    return rc;
+}
+
+static int ij_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    interval_join *j = (interval_join *)op;
+    em__fp fp;
+    em_dec d;
+    em_arena a;
+    ij_fp(j, &fp);
+    int rc = em__snap_open(&d, op, &fp, p, n, err);
+    if (rc)
+        return rc;
+    em_arena_init(&a, 0);
+    int s = 0;
+    for (; s < 2 && !rc; s++)
+        rc = get_side(j, s, &d, &a);
+    em_arena_release(&a);
+    update_stats(j);
+    if (rc == EM_ENOMEM)
+        return em_errf(err, rc, "%s %s: out of memory restoring state", op->vt->kind, op->id);
+    if (rc)
+        return em_errf(err, EM_ECORRUPT, "%s %s: corrupt snapshot: bad %s rows", op->vt->kind,
+                       op->id, side_name[s - 1]);
+    if (em_dec_left(&d))
+        return em__snap_corrupt(op, err, "bytes left over after the rows");
+    return 0;
+}
+
 static const em_op_vtable ij_vt = {
     .kind = "interval_join",
+    .state_version = 1,
+    .snapshot = ij_snapshot,
+    .restore = ij_restore,
     .push = ij_push,
     .advance = ij_advance,
     .describe = ij_describe,

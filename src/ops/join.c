@@ -8,6 +8,7 @@
 #include "ops/join.h"
 
 #include "ember/error.h"
+#include "ops/snap.h"
 #include "ops/table.h"
 
 #include <string.h>
@@ -124,8 +125,52 @@ static void table_join_destroy(em_op *op)
     em_free(j);
 }
 
+/* The state is the table: its column types and key column fix its meaning
+ * (the stream side and the join type do not). */
+static void table_join_fp(const table_join *j, em__fp *fp)
+{
+    const em_schema *s = j->table->schema;
+    em__fp_init(fp);
+    em__fp_num(fp, s->nfields, "table columns");
+    for (uint32_t i = 0; i < s->nfields; i++)
+        em__fp_text(fp, em_type_name(s->fields[i].type), "table column %u type", i + 1);
+    em__fp_num(fp, j->table->key_col + 1, "table key column");
+}
+
+static int table_join_snapshot(em_op *op, em_buf *out)
+{
+    table_join *j = (table_join *)op;
+    em__fp fp;
+    table_join_fp(j, &fp);
+    int rc = em__snap_begin(out, op, &fp);
+    return rc ? rc : em__table_state_snap(j->table, out);
+}
+
+static int table_join_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    table_join *j = (table_join *)op;
+    em__fp fp;
+    em_dec d;
+    table_join_fp(j, &fp);
+    int rc = em__snap_open(&d, op, &fp, p, n, err);
+    if (rc)
+        return rc;
+    rc = em__table_state_load(j->table, &d);
+    update_stats(j);
+    if (rc == EM_ENOMEM)
+        return em_errf(err, rc, "%s %s: out of memory restoring state", op->vt->kind, op->id);
+    if (rc)
+        return em__snap_corrupt(op, err, "bad table rows");
+    if (em_dec_left(&d))
+        return em__snap_corrupt(op, err, "bytes left over after the table");
+    return 0;
+}
+
 static const em_op_vtable table_join_vt = {
     .kind = "table_join",
+    .state_version = 1,
+    .snapshot = table_join_snapshot,
+    .restore = table_join_restore,
     .push = table_join_push,
     .describe = table_join_describe,
     .destroy = table_join_destroy,

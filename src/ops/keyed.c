@@ -8,6 +8,7 @@
 #include "ops/keyed.h"
 
 #include "ember/error.h"
+#include "ops/snap.h"
 #include "ops/table.h"
 
 #include <string.h>
@@ -340,6 +341,112 @@ size_t em_keyed_bytes(const em_keyed *k)
            ((size_t)k->timers.cap + k->ttlq.cap) * sizeof(em__theap_ent);
 }
 
+/* ---- snapshots ----
+ * Row chunks (ops/snap.h) of one key column, each followed by the chunk's
+ * state blobs, last_seen and timer times as raw blocks; an empty chunk
+ * ends. A restore upserts the keys again, re-arms TTL from last_seen and
+ * sets the timers (ids, and so the order of equal-time timers, may
+ * differ). */
+
+static em_schema *key_schema(const em_keyed *k)
+{
+    const char *name = "key";
+    em_type t = k->keys.type;
+    return em_schema_create(1, &name, &t);
+}
+
+int em__keyed_snap(const em_keyed *k, em_buf *out)
+{
+    em_schema *sch = key_schema(k);
+    em_arena a;
+    uint32_t ids[EM_BATCH_ROWS];
+    int rc = sch ? 0 : EM_ENOMEM;
+    em_arena_init(&a, 0);
+    for (uint32_t id = 0; !rc && id < k->keys.nids;) {
+        uint32_t m = 0;
+        for (; id < k->keys.nids && m < EM_BATCH_ROWS; id++)
+            if (k->live[id])
+                ids[m++] = id;
+        if (!m)
+            break;
+        em_batch_builder bb;
+        if ((rc = em_batch_builder_init(&bb, sch, m, &a)))
+            break;
+        for (uint32_t i = 0; i < m && !rc; i++)
+            if (!(rc = em__keyidx_put(&k->keys, ids[i], &bb, 0)))
+                rc = em_batch_builder_end_row(&bb);
+        if (rc || (rc = em__snap_put_rows(out, em_batch_builder_finish(&bb))) ||
+            (rc = em_buf_reserve(out, (size_t)m * (k->state_size + 16))))
+            break;
+        for (uint32_t i = 0; i < m; i++)
+            em__enc_raw(out, k->state + (size_t)ids[i] * k->state_size, k->state_size);
+        for (uint32_t i = 0; i < m; i++)
+            em__enc_raw(out, &k->last_seen[ids[i]], 8);
+        for (uint32_t i = 0; i < m; i++)
+            em__enc_raw(out, &k->timer_at[ids[i]], 8);
+        em_arena_reset(&a);
+    }
+    if (!rc)
+        rc = em__snap_end_rows(out);
+    em_arena_release(&a);
+    em_schema_destroy(sch);
+    return rc;
+}
+
+int em__keyed_load(em_keyed *k, em_dec *d, int (*state_ok)(const void *state))
+{
+    em_schema *sch = key_schema(k);
+    em_arena a;
+    uint32_t rows[EM_BATCH_ROWS];
+    int32_t ids[EM_BATCH_ROWS];
+    uint8_t created[EM_BATCH_ROWS];
+    int rc = sch ? 0 : EM_ENOMEM;
+    em_arena_init(&a, 0);
+    while (!rc) {
+        em_batch *b;
+        if ((rc = em__snap_get_rows(d, sch, &a, &b)) || !b)
+            break;
+        uint32_t m = b->nrows;
+        const char *st = em__dec_take(d, (size_t)m * k->state_size);
+        const char *ls = em__dec_take(d, (size_t)m * 8);
+        const char *ta = em__dec_take(d, (size_t)m * 8);
+        if (!st || !ls || !ta) {
+            rc = EM_ECORRUPT;
+            break;
+        }
+        for (uint32_t i = 0; i < m; i++)
+            rows[i] = i;
+        if ((rc = em_keyed_upsert(k, &b->cols[0], rows, m, ids, created)))
+            break;
+        for (uint32_t i = 0; i < m && !rc; i++) {
+            int64_t last, timer;
+            if (ids[i] < 0 || !created[i]) { /* a NULL or repeated key */
+                rc = EM_ECORRUPT;
+                break;
+            }
+            uint32_t id = (uint32_t)ids[i];
+            void *state = em_keyed_state(k, id);
+            memcpy(state, st + (size_t)i * k->state_size, k->state_size);
+            memcpy(&last, ls + (size_t)i * 8, 8);
+            memcpy(&timer, ta + (size_t)i * 8, 8);
+            if (state_ok && !state_ok(state)) {
+                rc = EM_ECORRUPT;
+                break;
+            }
+            if (last != EM_TS_MIN)
+                rc = em_keyed_touch(k, id, last);
+            if (!rc && timer != EM_TS_MAX)
+                rc = em_keyed_set_timer(k, id, timer);
+        }
+        em_arena_reset(&a);
+    }
+    if (rc == EM_ECORRUPT)
+        em_dec_fail(d);
+    em_arena_release(&a);
+    em_schema_destroy(sch);
+    return rc;
+}
+
 /* ---- silence detector ---- */
 
 typedef struct silence_state {
@@ -502,8 +609,55 @@ static void silence_destroy(em_op *op)
     em_free(s);
 }
 
+static void silence_fp(const silence_op *s, em__fp *fp)
+{
+    em__fp_init(fp);
+    em__fp_text(fp, em_type_name(s->base.out_schema->fields[0].type), "key type");
+    em__fp_num(fp, s->timeout, "timeout (us)");
+    em__fp_text(fp, s->time_col >= 0 ? "event" : "processing", "time");
+}
+
+static int silence_state_ok(const void *p)
+{
+    const silence_state *st = p;
+    return st->silent == 0 || st->silent == 1;
+}
+
+static int silence_snapshot(em_op *op, em_buf *out)
+{
+    silence_op *s = (silence_op *)op;
+    em__fp fp;
+    silence_fp(s, &fp);
+    int rc = em__snap_begin(out, op, &fp);
+    return rc ? rc : em__keyed_snap(s->keys, out);
+}
+
+static int silence_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    silence_op *s = (silence_op *)op;
+    em__fp fp;
+    em_dec d;
+    silence_fp(s, &fp);
+    int rc = em__snap_open(&d, op, &fp, p, n, err);
+    if (rc)
+        return rc;
+    rc = em__keyed_load(s->keys, &d, silence_state_ok);
+    op->stats.state_keys = em_keyed_count(s->keys);
+    op->stats.state_bytes = em_keyed_bytes(s->keys);
+    if (rc == EM_ENOMEM)
+        return em_errf(err, rc, "%s %s: out of memory restoring state", op->vt->kind, op->id);
+    if (rc)
+        return em__snap_corrupt(op, err, "bad keys, states or timers");
+    if (em_dec_left(&d))
+        return em__snap_corrupt(op, err, "bytes left over after the keys");
+    return 0;
+}
+
 static const em_op_vtable silence_vt = {
     .kind = "silence",
+    .state_version = 1,
+    .snapshot = silence_snapshot,
+    .restore = silence_restore,
     .push = silence_push,
     .advance = silence_advance,
     .end_batch = silence_end_batch,

@@ -102,6 +102,16 @@ int em_keyed_put_key(const em_keyed *k, uint32_t id, em_batch_builder *bb, uint3
 uint64_t em_keyed_count(const em_keyed *k);  /* live entries */
 size_t em_keyed_bytes(const em_keyed *k);    /* state memory */
 
+/* Internal (snapshots): appends every live entry (key, state blob,
+ * last_seen, timer) / loads entries so written into k (normally empty),
+ * refusing a state blob for which state_ok (may be NULL) returns 0.
+ * _snap returns 0 or EM_ENOMEM/EM_ELIMIT; _load 0, EM_ECORRUPT (d marked
+ * bad) or EM_ENOMEM. */
+struct em_dec;
+__attribute__((visibility("hidden"))) int em__keyed_snap(const em_keyed *k, em_buf *out);
+__attribute__((visibility("hidden"))) int em__keyed_load(em_keyed *k, struct em_dec *d,
+                                                         int (*state_ok)(const void *state));
+
 /* Silence detector. Input rows carry a key (key_col) and, unless time_col
  * is -1, a TIMESTAMP event time; with time_col = -1 a row's time is the
  * micro-batch's processing time (cx->logical_time). When a key has had no

@@ -69,7 +69,18 @@ typedef struct em_op_vtable {
     int (*advance)(em_op *op, int64_t wm, em_op_ctx *cx);
     /* The micro-batch is complete. Optional. */
     int (*end_batch)(em_op *op, em_op_ctx *cx);
-    /* Serialise / restore state (durability issue). Optional. */
+    /* State snapshots (docs/internals.md, "State snapshots"); both present
+     * iff state_version > 0. snapshot appends the complete state to out;
+     * call it between micro-batches (after end_batch). Returns 0 or
+     * EM_ENOMEM/EM_ELIMIT (out's cap), EM_EUNSUPPORTED for a partitioned
+     * operator whose inner kind has none. restore loads [p, p+n) (borrowed
+     * for the call) into a freshly created operator of the same
+     * configuration and recomputes stats.state_keys/state_bytes. Returns
+     * 0; EM_EINVAL when the snapshot is incompatible (another state_version
+     * or configuration: the message says what differs); EM_ECORRUPT when the
+     * bytes do not decode; EM_ENOMEM. Messages go to err and start with
+     * "<kind> <id>:". After a failed restore the operator holds part of the
+     * state: destroy it. */
     int (*snapshot)(em_op *op, em_buf *out);
     int (*restore)(em_op *op, const char *p, size_t n, em_errbuf *err);
     /* Writes an "explain" line describing keys, window, state. Optional. */

@@ -4,8 +4,10 @@
  */
 #include "ops/partition.h"
 
+#include "core/codec.h"
 #include "core/hash.h"
 #include "ember/error.h"
+#include "ops/agg.h"
 
 #include <string.h>
 
@@ -78,6 +80,24 @@ static const em_op_vtable capture_vt = {
     .destroy = capture_destroy,
 };
 
+uint64_t em__partition_value_hash(em_type t, const void *p, size_t len)
+{
+    if (!p)
+        return 0x6e756c6cu; /* every NULL key in one partition */
+    if (t == EM_TYPE_TEXT)
+        return em_hash_bytes(p, len, EM_HASH_SEED);
+    if (t == EM_TYPE_BOOLEAN)
+        return em_hash_u64(*(const uint8_t *)p, EM_HASH_SEED);
+    uint64_t bits;
+    memcpy(&bits, p, 8);
+    return em_hash_u64(bits, EM_HASH_SEED);
+}
+
+uint32_t em__partition_pick(uint64_t h, uint32_t n)
+{
+    return (uint32_t)(((__uint128_t)h * n) >> 64);
+}
+
 uint32_t em_partition_of(const em_batch *b, uint32_t r, const int *key_cols, uint32_t nkeys,
                          uint32_t n)
 {
@@ -86,20 +106,17 @@ uint32_t em_partition_of(const em_batch *b, uint32_t r, const int *key_cols, uin
         const em_column *c = &b->cols[key_cols[k]];
         uint64_t v;
         if (em_column_is_null(c, r)) {
-            v = 0x6e756c6cu; /* every NULL key in one partition */
+            v = em__partition_value_hash(c->type, NULL, 0);
         } else if (c->type == EM_TYPE_TEXT) {
             em_slice s = em_column_text(c, r);
-            v = em_hash_bytes(s.ptr, s.len, EM_HASH_SEED);
-        } else if (c->type == EM_TYPE_BOOLEAN) {
-            v = em_hash_u64(c->v.b[r], EM_HASH_SEED);
+            v = em__partition_value_hash(c->type, s.ptr, s.len);
         } else {
-            uint64_t bits;
-            memcpy(&bits, (const char *)c->v.ptr + (size_t)r * 8, 8);
-            v = em_hash_u64(bits, EM_HASH_SEED);
+            size_t w = em_type_width(c->type);
+            v = em__partition_value_hash(c->type, (const char *)c->v.ptr + (size_t)r * w, w);
         }
         h = em_hash_combine(h, v);
     }
-    return (uint32_t)(((__uint128_t)h * n) >> 64);
+    return em__partition_pick(h, n);
 }
 
 /* One partition's share of the current phase (runs on a worker). */
@@ -238,8 +255,112 @@ static void partition_destroy(em_op *op)
     em_free(op);
 }
 
+/* ---- snapshots ----
+ * The wrapper's snapshot is a container of its partitions' own snapshots:
+ * u32 EM__PART_MAGIC, u32 count, count x bytes. A restore into the same
+ * number of partitions hands blob i to partition i; into another number
+ * it re-splits keys by hash (aggregates only: every key goes where
+ * em_partition_of sends its rows). A plain operator snapshot (workers = 1
+ * runs no wrapper) is accepted as a container of one, and the aggregate
+ * reads containers too, so changing `workers` keeps the checkpoint. */
+
+int em__part_each(const char *p, size_t n, em__part_fn fn, void *ud)
+{
+    em_dec d;
+    em_dec_init(&d, p, n);
+    if (em_dec_u32(&d) != EM__PART_MAGIC || !em_dec_ok(&d))
+        return fn(ud, p, n, 0, 1);
+    uint32_t count = em_dec_u32(&d);
+    if (!em_dec_ok(&d) || count == 0 || (uint64_t)count * 4 > em_dec_left(&d))
+        return EM_ECORRUPT;
+    for (uint32_t i = 0; i < count; i++) {
+        em_slice b = em_dec_bytes(&d);
+        if (!em_dec_ok(&d))
+            return EM_ECORRUPT;
+        int rc = fn(ud, b.ptr, b.len, i, count);
+        if (rc)
+            return rc;
+    }
+    return em_dec_left(&d) ? EM_ECORRUPT : 0;
+}
+
+static int partition_snapshot(em_op *op, em_buf *out)
+{
+    partition_op *po = (partition_op *)op;
+    int rc;
+    if ((rc = em_enc_u32(out, EM__PART_MAGIC)) || (rc = em_enc_u32(out, po->n)))
+        return rc;
+    for (uint32_t i = 0; i < po->n; i++) {
+        em_op *in = po->parts[i].inner;
+        if (!in->vt->snapshot)
+            return EM_EUNSUPPORTED;
+        /* a u32 length patched in after the blob is written */
+        size_t at = out->len;
+        if ((rc = em_enc_u32(out, 0)) || (rc = in->vt->snapshot(in, out)))
+            return rc;
+        size_t len = out->len - at - 4;
+        if (len > UINT32_MAX)
+            return EM_ELIMIT;
+        uint32_t l32 = (uint32_t)len;
+        memcpy(out->ptr + at, &l32, 4);
+    }
+    return 0;
+}
+
+typedef struct restore_ctx {
+    partition_op *po;
+    em_errbuf *err;
+} restore_ctx;
+
+static int restore_blob(void *ud, const char *p, size_t n, uint32_t i, uint32_t count)
+{
+    restore_ctx *rc = ud;
+    partition_op *po = rc->po;
+    if (count == po->n) {
+        em_op *in = po->parts[i].inner;
+        return in->vt->restore(in, p, n, rc->err);
+    }
+    for (uint32_t j = 0; j < po->n; j++) {
+        em_op *in = po->parts[j].inner;
+        if (strcmp(in->vt->kind, "aggregate") != 0)
+            return em_errf(rc->err, EM_EINVAL,
+                           "partitioned %s: incompatible state: the snapshot has %u partitions, "
+                           "this operator %u, and %s state cannot be re-split",
+                           po->base.id, count, po->n, in->vt->kind);
+        int r = em__aggregate_restore_part(in, p, n, j, po->n, rc->err);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int partition_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    partition_op *po = (partition_op *)op;
+    restore_ctx rc = {po, err};
+    em_errbuf_clear(err);
+    for (uint32_t i = 0; i < po->n; i++)
+        if (!po->parts[i].inner->vt->restore)
+            return em_errf(err, EM_EUNSUPPORTED, "partitioned %s: %s has no restore", op->id,
+                           po->parts[i].inner->vt->kind);
+    int r = em__part_each(p, n, restore_blob, &rc);
+    if (r == EM_ECORRUPT && (!err || !err->code))
+        em_errf(err, r, "partitioned %s: corrupt snapshot: bad partition container", op->id);
+    uint64_t keys = 0, bytes = 0;
+    for (uint32_t i = 0; i < po->n; i++) {
+        keys += po->parts[i].inner->stats.state_keys;
+        bytes += po->parts[i].inner->stats.state_bytes;
+    }
+    op->stats.state_keys = keys;
+    op->stats.state_bytes = bytes;
+    return r;
+}
+
 static const em_op_vtable partition_vt = {
     .kind = "partitioned",
+    .state_version = 1,
+    .snapshot = partition_snapshot,
+    .restore = partition_restore,
     .push = partition_push,
     .advance = partition_advance,
     .end_batch = partition_end,

@@ -115,6 +115,10 @@ EM__HIDDEN void em__keyidx_remove(em__keyidx *x, uint32_t id);
 /* Appends the key of id to column col of the builder's current row. */
 EM__HIDDEN int em__keyidx_put(const em__keyidx *x, uint32_t id, em_batch_builder *bb, uint32_t col);
 
+/* Writes the ids of the live keys into ids (room for x->live) and returns
+ * their number (table_snap.c). */
+EM__HIDDEN uint32_t em__keyidx_live_ids(const em__keyidx *x, uint32_t *ids);
+
 /* Bytes of memory the index holds. */
 EM__HIDDEN size_t em__keyidx_bytes(const em__keyidx *x);
 
@@ -188,6 +192,13 @@ int em_table_state_upsert(em_table_state *t, const em_batch *b);
  * hashes of scratch (the caller's). Allocates nothing. */
 void em_table_state_lookup(const em_table_state *t, const em_column *c, const uint32_t *rows,
                            uint32_t n, uint64_t *hbuf, int32_t *out);
+
+/* Snapshots (table_snap.c): appends the table's rows (and its counters) /
+ * re-inserts rows so written into t (normally empty). _snap returns 0 or
+ * EM_ENOMEM/EM_ELIMIT; _load 0, EM_ECORRUPT (d marked bad) or EM_ENOMEM. */
+struct em_dec;
+EM__HIDDEN int em__table_state_snap(const em_table_state *t, em_buf *out);
+EM__HIDDEN int em__table_state_load(em_table_state *t, struct em_dec *d);
 
 /* Live keys and bytes of state memory. */
 uint64_t em_table_state_keys(const em_table_state *t);

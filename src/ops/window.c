@@ -104,18 +104,40 @@ static int grow(em__sessions *s)
     return 0;
 }
 
+/* Makes key a valid index of head. 0 or EM_ENOMEM. */
+static int heads_cover(em__sessions *s, uint32_t key)
+{
+    if (key < s->nheads)
+        return 0;
+    uint32_t nc = key + 1 > s->nheads * 2 ? key + 1 : s->nheads * 2;
+    uint32_t *h = em_realloc(s->head, (size_t)nc * sizeof *h);
+    if (!h)
+        return EM_ENOMEM;
+    for (uint32_t k = s->nheads; k < nc; k++)
+        h[k] = NIL;
+    s->head = h;
+    s->nheads = nc;
+    return 0;
+}
+
+/* A new session of key [ts, ts] with zeroed states, not linked yet. */
+static uint32_t take_slot(em__sessions *s, uint32_t key, int64_t ts)
+{
+    if (s->free_head == NIL && grow(s))
+        return NIL;
+    uint32_t i = s->free_head;
+    s->free_head = s->next[i];
+    s->key[i] = key;
+    s->start[i] = s->last[i] = ts;
+    memset(&s->st[(size_t)i * s->naggs], 0, s->naggs * sizeof *s->st);
+    s->live++;
+    return i;
+}
+
 em__agg_state *em__sessions_find(em__sessions *s, uint32_t key, int64_t ts)
 {
-    if (key >= s->nheads) {
-        uint32_t nc = key + 1 > s->nheads * 2 ? key + 1 : s->nheads * 2;
-        uint32_t *h = em_realloc(s->head, (size_t)nc * sizeof *h);
-        if (!h)
-            return NULL;
-        for (uint32_t k = s->nheads; k < nc; k++)
-            h[k] = NIL;
-        s->head = h;
-        s->nheads = nc;
-    }
+    if (heads_cover(s, key))
+        return NULL;
     uint32_t hit = NIL, prev = NIL;
     for (uint32_t i = s->head[key], nx; i != NIL; i = nx) {
         nx = s->next[i];
@@ -139,16 +161,10 @@ em__agg_state *em__sessions_find(em__sessions *s, uint32_t key, int64_t ts)
         prev = i;
     }
     if (hit == NIL) {
-        if (s->free_head == NIL && grow(s))
+        if ((hit = take_slot(s, key, ts)) == NIL)
             return NULL;
-        hit = s->free_head;
-        s->free_head = s->next[hit];
-        s->key[hit] = key;
-        s->start[hit] = s->last[hit] = ts;
-        memset(&s->st[(size_t)hit * s->naggs], 0, s->naggs * sizeof *s->st);
         s->next[hit] = s->head[key];
         s->head[key] = hit;
-        s->live++;
     }
     if (ts < s->start[hit])
         s->start[hit] = ts;
@@ -181,6 +197,35 @@ int em__sessions_close(em__sessions *s, int64_t wm, em__session_emit_fn fn, void
         }
     }
     return 0;
+}
+
+int em__sessions_each(const em__sessions *s, em__session_each_fn fn, void *ud)
+{
+    for (uint32_t k = 0; k < s->nheads; k++)
+        for (uint32_t i = s->head[k]; i != NIL; i = s->next[i]) {
+            int rc = fn(ud, k, s->start[i], s->last[i], &s->st[(size_t)i * s->naggs]);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+em__agg_state *em__sessions_append(em__sessions *s, uint32_t key, int64_t start, int64_t last)
+{
+    uint32_t i;
+    if (heads_cover(s, key) || (i = take_slot(s, key, start)) == NIL)
+        return NULL;
+    s->last[i] = last;
+    s->next[i] = NIL;
+    if (s->head[key] == NIL) {
+        s->head[key] = i;
+    } else {
+        uint32_t t = s->head[key];
+        while (s->next[t] != NIL)
+            t = s->next[t];
+        s->next[t] = i;
+    }
+    return &s->st[(size_t)i * s->naggs];
 }
 
 void em__sessions_stats(const em__sessions *s, uint64_t *keys, uint64_t *bytes)

@@ -56,7 +56,7 @@ check "the last snapshot ($snap) is of the last committed batch ($committed)" $?
 "$ember" run live.sql --checkpoint ck 2>>live.err &
 pid=$!
 sleep 0.5
-kill -TERM $pid; kill -TERM $pid
+kill -TERM $pid; kill -INT $pid
 wait $pid
 rc=$?
 [ $rc -eq 1 ] && grep -q "second signal: stopping now" live.err
