@@ -29,7 +29,7 @@ CREATE SINK s WITH (connector = 'sqlite', path = 'probe.db', table = 't') AS SEL
 SQL
 cat > job.sql <<'SQL'
 SET batch_interval = '1ms';
-SET max_batch_records = 4000;
+SET max_batch_records = 1000;
 SET checkpoint_interval = '30ms';
 CREATE SOURCE readings (
     device_id TEXT, ts TIMESTAMP, pm25 DOUBLE, co2 BIGINT,
@@ -70,7 +70,7 @@ killed=0
 for i in $(seq 1 "$kills"); do
     "$ember" run job.sql --checkpoint ck 2>>crash.err &
     pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 400 + 20)))"
+    sleep "0.$(printf '%03d' $((RANDOM % 130 + 20)))"
     if kill -9 $pid 2>/dev/null; then killed=$((killed + 1)); fi
     wait $pid 2>/dev/null
 done
