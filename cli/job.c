@@ -6,11 +6,18 @@
  * where), 2 usage. SIGINT/SIGTERM stop a running job gracefully (the
  * micro-batch in flight finishes and commits); a second signal exits at
  * once.
+ *
+ * While a job runs, the web UI and REST API serve at the `http` setting
+ * (ember/http.h) when Ember was built with libmicrohttpd. A port already in
+ * use only costs the UI (a warning), a non-loopback address without a token
+ * refuses to run.
  */
 #include "cli/cli.h"
 
 #include "core/str.h"
 #include "ember/ember.h"
+#include "ember/http.h"
+#include "ember/stats.h"
 #include "sql/planner.h"
 
 #include <signal.h>
@@ -33,6 +40,51 @@ static void on_signal(int sig)
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;
     _exit(1);
+}
+
+/* The job's name for the UI: the file name without directory and ".sql". */
+static void job_name(const char *file, char *out, size_t cap)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    snprintf(out, cap, "%s", base);
+    size_t n = strlen(out);
+    if (n > 4 && !strcmp(out + n - 4, ".sql"))
+        out[n - 4] = 0;
+}
+
+/* Starts the web server for a run. Returns 0 (with *out possibly NULL:
+ * off, unavailable or the port is taken) or 1 when the job must not run. */
+static int start_http(em_engine *e, const char *file, em_http **out)
+{
+    *out = NULL;
+#ifdef EMBER_HAVE_HTTP
+    char name[256], err[512];
+    job_name(file, name, sizeof name);
+    int rc = em_http_start(e, name, out, err, sizeof err);
+    if (rc == EM_EIO) {
+        em_engine_log(e, 1, "http", "%s; running without the web UI", err);
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "ember: %s: %s\n", file, err);
+        return 1;
+    }
+    if (*out) {
+        char spec[256];
+        em_engine_get(e, "http", spec, sizeof spec);
+        char *colon = strrchr(spec, ':');
+        if (colon)
+            *colon = 0;
+        em_engine_log(e, 2, "http", "web UI and REST API at http://%s:%d/", spec,
+                      em_http_port(*out));
+    }
+#else
+    (void)e;
+    (void)file;
+    (void)job_name;
+#endif
+    return 0;
 }
 
 static const char job_usage[] =
@@ -114,10 +166,16 @@ int em_cli_job(const char *cmd, int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        if (em_engine_run(e)) {
+        em_http *web = NULL;
+        if (start_http(e, file, &web)) {
+            status = 1;
+        } else if (em_engine_run(e)) {
             fprintf(stderr, "ember: %s: %s\n", file, em_engine_errmsg(e));
             status = 1;
         }
+#ifdef EMBER_HAVE_HTTP
+        em_http_stop(web);
+#endif
         running = NULL;
     }
     em_engine_destroy(e);

@@ -295,6 +295,8 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
         s->stats.errors++;
     else
         s->stats.batches++;
+    if (!rc)
+        em__stats_sink_rows(s);
     s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
     s->npending = 0;
     return s->rc = rc;
@@ -463,11 +465,13 @@ int em_engine_run(em_engine *e)
     int rc = start_all(e);
     if (rc)
         goto done;
+    em__stats_started(e);
     sched_log_start(e);
     int64_t next = em_wall_us();
     while (!e->stop_requests) {
         bool backlog = false;
         rc = micro_batch(e, next, &backlog);
+        em__stats_batch(e, rc);
         if (rc)
             break;
         if (all_eof(e) && e->watermark == EM_TS_MAX)
@@ -490,6 +494,7 @@ int em_engine_run(em_engine *e)
 done:
     stop_all(e);
     e->running = false;
+    em__stats_ended(e, rc);
     return rc;
 }
 
