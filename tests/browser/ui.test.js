@@ -40,6 +40,18 @@ function freePort() {
   });
 }
 
+/* Polls fn in the page until it returns true. (page.waitForFunction
+ * evaluates through eval, which the UI's Content-Security-Policy forbids;
+ * page.evaluate does not.) */
+async function waitFor(page, fn, ms) {
+  const end = Date.now() + (ms || 15000);
+  while (Date.now() < end) {
+    if (await page.evaluate(fn)) return;
+    await sleep(100);
+  }
+  throw new Error('timed out waiting for ' + fn.toString());
+}
+
 async function waitReady(base, ms) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -90,7 +102,7 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
 
     /* overview */
     await page.goto(base + '/');
-    await page.waitForFunction(() => document.getElementById('ov-records').textContent !== '–');
+    await waitFor(page, () => document.getElementById('ov-records').textContent !== '–');
     check('overview names the job', (await page.textContent('#job-name')) === 'air');
     check('overview shows state running', (await page.textContent('#job-state')) === 'running');
     const rec1 = number(await page.textContent('#ov-records'));
@@ -107,7 +119,7 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
 
     /* streaming */
     await page.click('nav a[data-page=streaming]');
-    await page.waitForFunction(() => Number(document.getElementById('ch-rate').dataset.points) > 2);
+    await waitFor(page, () => Number(document.getElementById('ch-rate').dataset.points) > 2);
     const pts = async (id) => Number(await page.getAttribute('#' + id, 'data-points'));
     const p1 = await pts('ch-rate');
     const firstBatch = async () => number(await page.textContent('#st-batches tr:nth-child(3) td:first-child'));
@@ -128,7 +140,7 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
 
     /* operators */
     await page.click('nav a[data-page=operators]');
-    await page.waitForFunction(() => document.getElementById('op-table').textContent.includes('window_aggregate'));
+    await waitFor(page, () => document.getElementById('op-table').textContent.includes('window_aggregate'));
     const opText = await page.textContent('#op-table');
     check('operators page shows the window aggregate', opText.includes('window_aggregate'));
     const keysCell = await page.$$eval('#op-table tr', (rows) => {
@@ -145,7 +157,7 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
 
     /* sinks */
     await page.click('nav a[data-page=sinks]');
-    await page.waitForFunction(() => document.getElementById('sk-table').textContent.includes('alerts'));
+    await waitFor(page, () => document.getElementById('sk-table').textContent.includes('alerts'));
     const rowsOf = async () => number(await page.$$eval('#sk-table tr', (rows) => {
       const r = rows.find((x) => x.textContent.includes('alerts'));
       return r ? r.children[2].textContent : '';
@@ -160,7 +172,7 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
 
     /* one sink's latest rows */
     await page.click('#sk-table a:text("per_minute")');
-    await page.waitForFunction(() => document.querySelectorAll('#sr-rows tr').length > 2);
+    await waitFor(page, () => document.querySelectorAll('#sr-rows tr').length > 2);
     const head = await page.textContent('#sr-rows tr:first-child');
     check('sink page shows its columns', head.includes('device_id') && head.includes('pm25_avg'));
     const nrows = await page.$$eval('#sr-rows tr', (r) => r.length - 1);
