@@ -4,9 +4,9 @@
  *
  * The server is a client of the public API: it reads the engine only
  * through ember/stats.h snapshots, on its own thread, and stops the job
- * only through em_engine_request_stop(). Available when Ember was built
- * with libmicrohttpd (EMBER_HTTP); otherwise em_http_start fails with
- * EM_EUNSUPPORTED unless the http setting is "off".
+ * only through em_engine_request_stop(). Defined only when Ember is built
+ * with libmicrohttpd (CMake option EMBER_HTTP, library ember_http); a
+ * client that may be built without it checks EMBER_HAVE_HTTP, as cli/ does.
  */
 #ifndef EMBER_HTTP_H
 #define EMBER_HTTP_H
@@ -24,8 +24,8 @@ typedef struct em_http em_http;
  * need the `http_token` setting as a bearer token; a non-loopback address
  * without a token is refused. job_name (copied, may be NULL) labels the UI
  * and metrics. Returns 0 and *out, or EM_EINVAL (bad address, missing
- * token), EM_EIO (cannot listen), EM_EUNSUPPORTED (built without HTTP),
- * EM_ENOMEM; err (cap bytes) then says why. e must outlive the server:
+ * token), EM_EIO (cannot listen, e.g. the port is taken), EM_ENOMEM; err
+ * (cap bytes) then says why. e must outlive the server:
  * call em_http_stop before em_engine_destroy. */
 EM_API int em_http_start(em_engine *e, const char *job_name, em_http **out, char *err,
                          size_t cap);

@@ -23,6 +23,7 @@ static const em_option_def vault_opts[] = {
     {"user", EM_OPT_STRING, NULL, 0, 0, NULL, 0, "user name"},
     {"password", EM_OPT_STRING, NULL, 0, 0, NULL, EM_OPT_SECRET, "never shown"},
     {"count", EM_OPT_INT, "10", 0, 0, NULL, 0, "records"},
+    {"pin", EM_OPT_INT, NULL, 0, 0, NULL, EM_OPT_SECRET, "a secret number"},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -158,6 +159,24 @@ TEST(snapshot_after_run_counts_rows_and_redacts_secrets)
     em_engine_destroy(e);
 }
 
+TEST(bad_secret_option_value_is_not_echoed)
+{
+    em_engine *e = NULL;
+    CHECK_EQ_INT(em_engine_create(&e), 0);
+    em_engine_set(e, "log_level", "error");
+    CHECK_EQ_INT(em_engine_register_connector(e, &vault_conn), 0);
+    const char *names[] = {"k"};
+    em_type types[] = {EM_TYPE_TEXT};
+    em_schema *sc = em_schema_create(1, names, types);
+    const char *opts[] = {"pin", "12ab-secret", NULL};
+    CHECK(em_source(e, "v", "vault", sc, opts) == NULL);
+    CHECK(strstr(em_engine_errmsg(e), "option 'pin'") != NULL);
+    CHECK(strstr(em_engine_errmsg(e), "[redacted]") != NULL);
+    CHECK(strstr(em_engine_errmsg(e), "12ab") == NULL);
+    em_schema_destroy(sc);
+    em_engine_destroy(e);
+}
+
 typedef struct reader {
     em_engine *e;
     volatile int done;
@@ -209,6 +228,7 @@ int main(void)
         return 1;
     RUN(snapshot_before_run_is_created_and_empty);
     RUN(snapshot_after_run_counts_rows_and_redacts_secrets);
+    RUN(bad_secret_option_value_is_not_echoed);
     RUN(snapshots_from_another_thread_while_running);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
