@@ -177,6 +177,38 @@ TEST(bad_secret_option_value_is_not_echoed)
     em_engine_destroy(e);
 }
 
+TEST(failed_batch_and_sink_outage_are_reported)
+{
+    em_engine *e = NULL;
+    CHECK_EQ_INT(em_engine_create(&e), 0);
+    em_engine_set(e, "log_level", "error");
+    em_engine_set(e, "max_batch_records", "100");
+    CHECK_EQ_INT(em_engine_register_connector(e, &vault_conn), 0);
+    const char *names[] = {"k", "n"};
+    em_type types[] = {EM_TYPE_TEXT, EM_TYPE_BIGINT};
+    em_schema *sc = em_schema_create(2, names, types);
+    const char *opts[] = {"count", "300", NULL};
+    em_stream *s = em_source(e, "v", "vault", sc, opts);
+    em_schema_destroy(sc);
+    const char *full[] = {"path", "/dev/full", NULL}; /* every write fails: ENOSPC */
+    CHECK_EQ_INT(em_sink(s, "disk", "file", full), 0);
+    CHECK(em_engine_run(e) != 0);
+    em_stats *st = NULL;
+    CHECK_EQ_INT(em_engine_stats(e, &st), 0);
+    CHECK_EQ_INT(st->job.state, EM_JOB_FAILED);
+    CHECK_EQ_INT(st->job.batches_failed, 1);
+    CHECK(strstr(st->job.error, "sink disk") != NULL);
+    CHECK(st->sinks[0].last_status != 0);
+    CHECK(st->sinks[0].failing_since_us > 0);
+    CHECK_EQ_INT(st->sinks[0].errors, 1);
+    em_batch_info b[2];
+    CHECK_EQ_INT(em_engine_batch_history(e, b, 2), 1);
+    CHECK(b[0].status != 0);
+    CHECK_EQ_INT(b[0].id, st->job.last_batch_id);
+    em_stats_free(st);
+    em_engine_destroy(e);
+}
+
 typedef struct reader {
     em_engine *e;
     volatile int done;
@@ -229,6 +261,7 @@ int main(void)
     RUN(snapshot_before_run_is_created_and_empty);
     RUN(snapshot_after_run_counts_rows_and_redacts_secrets);
     RUN(bad_secret_option_value_is_not_echoed);
+    RUN(failed_batch_and_sink_outage_are_reported);
     RUN(snapshots_from_another_thread_while_running);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
