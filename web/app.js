@@ -123,9 +123,12 @@ function chart(canvas, series, opts) {
   }
   g.textAlign = 'center';
   g.textBaseline = 'top';
+  let prevLabel = '';
   for (let i = 0; i <= 4; i++) {
-    const t = t0 + (t1 - t0) * i / 4;
-    g.fillText(new Date(t).toISOString().substr(11, 8), Math.min(Math.max(x(t), L + 24), L + pw - 24), T + ph + 6);
+    const t = t0 + (t1 - t0) * i / 4, label = new Date(t).toISOString().substr(11, 8);
+    if (label === prevLabel) continue; /* a short span: one label per second */
+    prevLabel = label;
+    g.fillText(label, Math.min(Math.max(x(t), L + 24), L + pw - 24), T + ph + 6);
   }
   const avgs = [];
   series.forEach((s, k) => {

@@ -1,5 +1,6 @@
 /*
- * Logger: JSON lines, log file rotation by size, retention of rotated files.
+ * Logger: JSON lines, log file rotation by size and by age, retention of
+ * rotated files.
  */
 #include "core/log.h"
 #include "ember/error.h"
@@ -75,6 +76,30 @@ TEST(rotation_by_size_keeps_only_retention_files)
     CHECK(access(path, F_OK) == 0);
 }
 
+TEST(rotation_by_age)
+{
+    em_logger lg;
+    em_logger_init(&lg);
+    char path[128];
+    snprintf(path, sizeof path, "%s/age.log", dir);
+    CHECK_EQ_INT(em_logger_open(&lg, path), 0);
+    lg.max_age_us = 20000; /* 20 ms */
+    lg.retention = 10;
+    em_log_info(&lg, "engine", "first");
+    em_log_info(&lg, "engine", "still the first file");
+    CHECK_EQ_INT(count_files("age.log", NULL), 1);
+    usleep(30000);
+    em_log_info(&lg, "engine", "second file");
+    usleep(30000);
+    em_log_info(&lg, "engine", "third file");
+    em_logger_release(&lg);
+    CHECK_EQ_INT(count_files("age.log", NULL), 3);
+    FILE *f = fopen(path, "r");
+    char line[256] = "";
+    CHECK(fgets(line, sizeof line, f) && strstr(line, "third file"));
+    fclose(f);
+}
+
 TEST(open_failure_keeps_stderr)
 {
     em_logger lg;
@@ -91,6 +116,7 @@ int main(void)
         return 1;
     RUN(json_lines_have_ts_level_component_msg);
     RUN(rotation_by_size_keeps_only_retention_files);
+    RUN(rotation_by_age);
     RUN(open_failure_keeps_stderr);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
