@@ -80,9 +80,12 @@ static int start_http(em_engine *e, const char *file, em_http **out)
                       em_http_port(*out));
     }
 #else
-    (void)e;
+    char spec[256];
     (void)file;
     (void)job_name;
+    em_engine_get(e, "http", spec, sizeof spec);
+    if (strcmp(spec, "off") != 0)
+        em_engine_log(e, 2, "http", "built without libmicrohttpd: no web UI or REST API");
 #endif
     return 0;
 }
