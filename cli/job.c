@@ -6,11 +6,18 @@
  * where), 2 usage. SIGINT/SIGTERM stop a running job gracefully (the
  * micro-batch in flight finishes and commits); a second signal exits at
  * once.
+ *
+ * While a job runs, the web UI and REST API serve at the `http` setting
+ * (ember/http.h) when Ember was built with libmicrohttpd. A port already in
+ * use only costs the UI (a warning), a non-loopback address without a token
+ * refuses to run.
  */
 #include "cli/cli.h"
 
 #include "core/str.h"
 #include "ember/ember.h"
+#include "ember/http.h"
+#include "ember/stats.h"
 #include "sql/planner.h"
 
 #include <signal.h>
@@ -39,6 +46,71 @@ static void on_signal(int sig)
     ssize_t w = sig == SIGALRM ? write(2, late, sizeof late - 1) : write(2, again, sizeof again - 1);
     (void)w;
     _exit(1);
+}
+
+/* The job's name for the UI: the file name without directory and ".sql". */
+static void job_name(const char *file, char *out, size_t cap)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    snprintf(out, cap, "%s", base);
+    size_t n = strlen(out);
+    if (n > 4 && !strcmp(out + n - 4, ".sql"))
+        out[n - 4] = 0;
+}
+
+/* Starts the web server for a run. Returns 0 (with *out possibly NULL:
+ * off, unavailable or the port is taken) or 1 when the job must not run. */
+static int start_http(em_engine *e, const char *file, em_http **out)
+{
+    *out = NULL;
+#ifdef EMBER_HAVE_HTTP
+    char name[256], err[512];
+    job_name(file, name, sizeof name);
+    int rc = em_http_start(e, name, out, err, sizeof err);
+    if (rc == EM_EIO) {
+        em_engine_log(e, 1, "http", "%s; running without the web UI", err);
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "ember: %s: %s\n", file, err);
+        return 1;
+    }
+    if (*out) {
+        char spec[256];
+        em_engine_get(e, "http", spec, sizeof spec);
+        char *colon = strrchr(spec, ':');
+        if (colon)
+            *colon = 0;
+        em_engine_log(e, 2, "http", "web UI and REST API at http://%s:%d/", spec,
+                      em_http_port(*out));
+    }
+#else
+    char spec[256];
+    (void)file;
+    (void)job_name;
+    em_engine_get(e, "http", spec, sizeof spec);
+    if (strcmp(spec, "off") != 0)
+        em_engine_log(e, 2, "http", "built without libmicrohttpd: no web UI or REST API");
+#endif
+    return 0;
+}
+
+/* shutdown_timeout in whole seconds, rounded up, at least 1 (for alarm). */
+static unsigned timeout_secs(const em_engine *e)
+{
+    static const struct { const char *unit; double secs; } units[] = {
+        {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400},
+    };
+    char v[64];
+    if (em_engine_get(e, "shutdown_timeout", v, sizeof v))
+        return 30;
+    char *end;
+    double x = strtod(v, &end), secs = x;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].unit))
+            secs = x * units[i].secs;
+    return secs <= 1 ? 1 : secs > 86400 ? 86400 : (unsigned)(secs + 0.999);
 }
 
 static const char job_usage[] =
@@ -149,15 +221,17 @@ int em_cli_job(const char *cmd, int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGALRM, &sa, NULL);
-        char v[64];
-        long long ms = 30000;
-        if (!em_engine_get(e, "shutdown_timeout", v, sizeof v))
-            ms = strtoll(v, NULL, 10) / (strstr(v, "us") ? 1000 : 1);
-        shutdown_secs = ms < 1000 ? 1 : (unsigned)((ms + 999) / 1000);
-        if (em_engine_run(e)) {
+        shutdown_secs = timeout_secs(e);
+        em_http *web = NULL;
+        if (start_http(e, file, &web)) {
+            status = 1;
+        } else if (em_engine_run(e)) {
             fprintf(stderr, "ember: %s: %s\n", file, em_engine_errmsg(e));
             status = 1;
         }
+#ifdef EMBER_HAVE_HTTP
+        em_http_stop(web);
+#endif
         running = NULL;
     }
     em_engine_destroy(e);

@@ -4,14 +4,32 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make cmake ninja-build pkg-config)
+pkgs+=(libmicrohttpd-dev) # web UI, REST API, /metrics (EMBER_HTTP)
 if [ "$what" = test ]; then
     pkgs+=(clang libclang-rt-14-dev)
+    pkgs+=(curl python3 chromium) # tests/suites/http.sh, browser.sh
+    # node and npm from Debian unless some other node is already installed
+    command -v node >/dev/null || pkgs+=(nodejs)
+    command -v npm >/dev/null || pkgs+=(npm)
 fi
+# browser_modules: the browser test's npm packages, from the committed lock file
+browser_modules() {
+    [ "$what" = test ] || return 0
+    local dir
+    dir="$(dirname "$0")/../tests/browser"
+    [ -d "$dir/node_modules/playwright-core" ] && return 0
+    command -v npm >/dev/null || return 0
+    echo "deps: npm ci in tests/browser" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+    browser_modules
+    exit 0
+fi
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps: missing packages (${missing[*]}) and not root: install them with apt-get" >&2
@@ -20,3 +38,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+browser_modules

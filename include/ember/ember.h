@@ -49,12 +49,6 @@ EM_API const char *em_engine_errmsg(const em_engine *e);
  * suggesting the closest known name. */
 EM_API int em_engine_set(em_engine *e, const char *name, const char *value);
 
-/* Writes the current value of setting name as text into buf (durations
- * as "250ms", sizes in bytes, an unset text setting as ""). Returns 0,
- * EM_ENOTFOUND for an unknown name or EM_ELIMIT if cap is too small. Secret
- * settings (http_token) are returned too: never print them back. */
-EM_API int em_engine_get(const em_engine *e, const char *name, char *buf, size_t cap);
-
 /* Registers a connector type. The struct must stay valid for the engine's
  * lifetime (it is normally static const). EM_EEXISTS if the name is taken,
  * EM_EUNSUPPORTED if abi != EM_CONNECTOR_ABI. */

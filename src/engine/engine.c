@@ -34,7 +34,7 @@ int em__engine_new(em_engine **out)
     em_arena_init(&e->plan, 16 * 1024);
     em_arena_init(&e->batch_arena, 256 * 1024);
     e->watermark = EM_TS_MIN;
-    if (em__settings_defaults(e) || em_func_registry_create(&e->funcs)) {
+    if (em__stats_create(e) || em__settings_defaults(e) || em_func_registry_create(&e->funcs)) {
         em_engine_destroy(e);
         return EM_ENOMEM;
     }
@@ -94,6 +94,8 @@ void em_engine_destroy(em_engine *e)
     em__settings_release(&e->set);
     em_arena_release(&e->plan);
     em_arena_release(&e->batch_arena);
+    em__stats_destroy(e);
+    em_logger_release(&e->log);
     em_free(e);
 }
 

@@ -169,6 +169,7 @@ struct em_engine {
     em_op *bad_op;              /* NULL until someone reads bad records */
     em_batch_builder bad_bb;
     bool bad_open;
+    struct em_stats_pub *pub;   /* statistics published to other threads (stats.c) */
 };
 
 /* ---- durability (durable.c) ---- */
@@ -223,6 +224,23 @@ void em__settings_release(em_settings *s);
  * micro-batch's output batches for the sink's write. */
 int em__forward_op_create(em_op **out, const char *id, const em_schema *schema);
 int em__sink_op_create(em_op **out, em_sink_node *sink, const em_schema *schema);
+
+/* Statistics for other threads (stats.c, ember/stats.h): create/destroy
+ * with the engine; the scheduler calls started once the job runs, batch
+ * after every micro-batch (rc: its result), ended when the run returns,
+ * and sink_rows after a sink's successful write, before its pending list
+ * is cleared. */
+typedef struct em_stats_pub em_stats_pub;
+int em__stats_create(em_engine *e);
+void em__stats_destroy(em_engine *e);
+void em__stats_started(em_engine *e);
+void em__stats_batch(em_engine *e, int rc);
+void em__stats_ended(em_engine *e, int rc);
+void em__stats_sink_rows(em_sink_node *s);
+/* Setting i's name and value as text (NULL past the last); *secret is set
+ * for values that must be redacted. */
+const char *em__settings_value(const em_engine *e, size_t i, char *buf, size_t cap,
+                               bool *secret);
 
 /* Connector-context plumbing used by sources and sinks. */
 int em__conn_ctx_init(em_conn_ctx *cx, em_engine *e, const char *kind, const char *name,

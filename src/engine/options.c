@@ -55,43 +55,45 @@ static int check_value(const em_option_def *d, const char *v, const char *what, 
     double num = 0;
     int b;
     int64_t us;
+    /* a secret's value never appears in a message (logs, REST) */
+    const char *shown = (d->flags & EM_OPT_SECRET) ? "[redacted]" : v;
     switch (d->type) {
     case EM_OPT_STRING:
         return 0;
     case EM_OPT_BOOL:
         if (parse_bool(v, &b))
             return em_errf(err, EM_EINVAL, "%s: option '%s' must be true or false, not '%s'",
-                           what, d->name, v);
+                           what, d->name, shown);
         return 0;
     case EM_OPT_ENUM:
         if (!in_choices(d->choices, v))
             return em_errf(err, EM_EINVAL, "%s: option '%s' must be one of %s, not '%s'", what,
-                           d->name, d->choices, v);
+                           d->name, d->choices, shown);
         return 0;
     case EM_OPT_INT:
         errno = 0;
         num = (double)strtoll(v, &end, 10);
         if (errno || end == v || *end)
             return em_errf(err, EM_EINVAL, "%s: option '%s' must be an integer, not '%s'", what,
-                           d->name, v);
+                           d->name, shown);
         break;
     case EM_OPT_DOUBLE:
         num = strtod(v, &end);
         if (end == v || *end || !isfinite(num))
             return em_errf(err, EM_EINVAL, "%s: option '%s' must be a number, not '%s'", what,
-                           d->name, v);
+                           d->name, shown);
         break;
     case EM_OPT_DURATION:
         if (em_duration_parse(v, &us))
             return em_errf(err, EM_EINVAL,
                            "%s: option '%s' must be a duration like '500ms' or '2s', not '%s'",
-                           what, d->name, v);
+                           what, d->name, shown);
         num = (double)us / 1e6;
         break;
     }
     if ((d->min != 0 || d->max != 0) && (num < d->min || num > d->max))
         return em_errf(err, EM_EINVAL, "%s: option '%s' = %s is out of range [%g, %g]", what,
-                       d->name, v, d->min, d->max);
+                       d->name, shown, d->min, d->max);
     return 0;
 }
 

@@ -413,6 +413,8 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
         s->stats.errors++;
     else
         s->stats.batches++;
+    if (!rc)
+        em__stats_sink_rows(s);
     s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
     s->npending = 0;
     return s->rc = rc;
@@ -609,11 +611,13 @@ int em_engine_run(em_engine *e)
         goto done;
     for (uint32_t i = 0; i < e->nsources; i++)
         em_rate_init(&e->sources[i]->rate, e->set.initial_rate);
+    em__stats_started(e);
     sched_log_start(e);
     int64_t next = em_wall_us();
     while (!e->stop_requests) {
         bool backlog = false;
         rc = micro_batch(e, next, &backlog);
+        em__stats_batch(e, rc);
         if (rc)
             break;
         if (all_eof(e) && e->watermark == EM_TS_MAX)
@@ -639,6 +643,7 @@ done:
     stop_all(e);
     em__durable_close(e);
     e->running = false;
+    em__stats_ended(e, rc);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/suggest.h"
+#include "ember/stats.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -19,7 +20,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-typedef enum { S_DURATION, S_RATE, S_BYTES, S_INT, S_STRING, S_LOGLEVEL, S_LOGFORMAT } stype;
+typedef enum {
+    S_DURATION, S_RATE, S_BYTES, S_INT, S_STRING, S_LOGLEVEL, S_LOGFORMAT,
+    S_LOGFILE, S_LOGSIZE, S_LOGAGE, S_LOGKEEP, /* act on the logger (core/log.h) */
+} stype;
 
 typedef struct setting_def {
     const char *name;
@@ -56,6 +60,10 @@ static const setting_def settings[] = {
      "records one source may add to one micro-batch"},
     {"log_level", S_LOGLEVEL, 0, "info", 0, "error, warn, info, debug or trace"},
     {"log_format", S_LOGFORMAT, 0, "text", 0, "text or json"},
+    {"log_file", S_LOGFILE, 0, NULL, 0, "append log lines to this file (default: stderr)"},
+    {"log_max_size", S_LOGSIZE, 0, "64MB", 0, "rotate the log file past this size (0: never)"},
+    {"log_max_age", S_LOGAGE, 0, "1d", 0, "rotate the log file after this long (0: never)"},
+    {"log_retention", S_LOGKEEP, 0, "7", 0, "rotated log files kept"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -149,6 +157,34 @@ static int apply(em_engine *e, const setting_def *d, const char *v)
             return em__engine_fail(e, EM_EINVAL,
                                    "setting log_format: '%s' is not text or json", v);
         return 0;
+    case S_LOGFILE:
+        if (em_logger_open(&e->log, v))
+            return em__engine_fail(e, EM_EIO, "setting log_file: cannot open '%s': %s", v,
+                                   strerror(errno));
+        return 0;
+    case S_LOGSIZE:
+        if (parse_bytes(v, &i64))
+            return em__engine_fail(e, EM_EINVAL,
+                                   "setting log_max_size: '%s' is not a size (examples: "
+                                   "'64MB', '1GB')", v);
+        e->log.max_size = i64;
+        return 0;
+    case S_LOGAGE:
+        if (em_duration_parse(v, &i64) || i64 < 0)
+            return em__engine_fail(e, EM_EINVAL,
+                                   "setting log_max_age: '%s' is not a duration (examples: "
+                                   "'1h', '1d')", v);
+        e->log.max_age_us = i64;
+        return 0;
+    case S_LOGKEEP: {
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < 0 || x > 100000)
+            return em__engine_fail(e, EM_EINVAL,
+                                   "setting log_retention: '%s' is not a file count >= 0", v);
+        e->log.retention = (int)x;
+        return 0;
+    }
     }
     return EM_EINVAL;
 }
@@ -164,64 +200,6 @@ int em_engine_set(em_engine *e, const char *name, const char *value)
     const char *s = em_suggest(name, names, NSETTINGS);
     return em__engine_fail(e, EM_EINVAL, "unknown setting '%s'%s%s%s", name,
                            s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-}
-
-int em_engine_get(const em_engine *e, const char *name, char *buf, size_t cap)
-{
-    static const char *const levels[] = {"error", "warn", "info", "debug", "trace"};
-    const setting_def *d = NULL;
-    for (size_t i = 0; i < NSETTINGS && !d; i++)
-        if (strcasecmp(settings[i].name, name) == 0)
-            d = &settings[i];
-    if (!d)
-        return EM_ENOTFOUND;
-    const char *base = (const char *)&e->set + d->off;
-    int n = 0;
-    switch (d->type) {
-    case S_DURATION: {
-        int64_t us;
-        memcpy(&us, base, sizeof us);
-        n = us % 1000 ? snprintf(buf, cap, "%lldus", (long long)us)
-                      : snprintf(buf, cap, "%lldms", (long long)(us / 1000));
-        break;
-    }
-    case S_RATE: {
-        double r;
-        memcpy(&r, base, sizeof r);
-        n = snprintf(buf, cap, "%.17g", r);
-        break;
-    }
-    case S_BYTES: {
-        int64_t b;
-        memcpy(&b, base, sizeof b);
-        n = snprintf(buf, cap, "%lld", (long long)b);
-        break;
-    }
-    case S_INT:
-        if (!strcmp(d->name, "max_batch_records")) {
-            uint32_t v;
-            memcpy(&v, base, sizeof v);
-            n = snprintf(buf, cap, "%u", v);
-        } else {
-            int v;
-            memcpy(&v, base, sizeof v);
-            n = snprintf(buf, cap, "%d", v);
-        }
-        break;
-    case S_STRING: {
-        const char *v;
-        memcpy(&v, base, sizeof v);
-        n = snprintf(buf, cap, "%s", v ? v : "");
-        break;
-    }
-    case S_LOGLEVEL:
-        n = snprintf(buf, cap, "%s", levels[e->log.level]);
-        break;
-    case S_LOGFORMAT:
-        n = snprintf(buf, cap, "%s", e->log.format == EM_LOG_JSON ? "json" : "text");
-        break;
-    }
-    return n < 0 || (size_t)n >= cap ? EM_ELIMIT : 0;
 }
 
 /* Applies every default; called once by em__engine_new. */
@@ -243,4 +221,100 @@ void em__settings_release(em_settings *s)
     em_free(s->dead_letter);
     em_free(s->http);
     em_free(s->http_token);
+}
+
+/* Duration as the shortest exact unit: "1d", "200ms", "1500us". */
+static void fmt_duration(int64_t us, char *buf, size_t cap)
+{
+    static const struct { int64_t us; const char *unit; } units[] = {
+        {86400000000LL, "d"}, {3600000000LL, "h"}, {60000000LL, "min"},
+        {1000000LL, "s"}, {1000LL, "ms"},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (us != 0 && us % units[i].us == 0) {
+            snprintf(buf, cap, "%lld%s", (long long)(us / units[i].us), units[i].unit);
+            return;
+        }
+    snprintf(buf, cap, us ? "%lldus" : "0s", (long long)us);
+}
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace"};
+
+/* The value of setting d as text (what em_engine_set would accept back). */
+static void format_value(const em_engine *e, const setting_def *d, char *buf, size_t cap)
+{
+    const char *base = (const char *)&e->set;
+    int64_t i64;
+    double dbl;
+    int iv;
+    uint32_t u;
+    const char *str;
+    switch (d->type) {
+    case S_DURATION:
+        memcpy(&i64, base + d->off, sizeof i64);
+        fmt_duration(i64, buf, cap);
+        return;
+    case S_RATE:
+        memcpy(&dbl, base + d->off, sizeof dbl);
+        snprintf(buf, cap, "%g", dbl);
+        return;
+    case S_BYTES:
+        memcpy(&i64, base + d->off, sizeof i64);
+        snprintf(buf, cap, "%lld", (long long)i64);
+        return;
+    case S_INT:
+        if (d->off == OFF(max_batch_records)) {
+            memcpy(&u, base + d->off, sizeof u);
+            snprintf(buf, cap, "%u", u);
+        } else {
+            memcpy(&iv, base + d->off, sizeof iv);
+            snprintf(buf, cap, "%d", iv);
+        }
+        return;
+    case S_STRING:
+        memcpy(&str, base + d->off, sizeof str);
+        snprintf(buf, cap, "%s", str ? str : "");
+        return;
+    case S_LOGLEVEL:
+        snprintf(buf, cap, "%s", log_levels[e->log.level]);
+        return;
+    case S_LOGFORMAT:
+        snprintf(buf, cap, "%s", e->log.format == EM_LOG_JSON ? "json" : "text");
+        return;
+    case S_LOGFILE:
+        snprintf(buf, cap, "%s", e->log.path ? e->log.path : "");
+        return;
+    case S_LOGSIZE:
+        snprintf(buf, cap, "%lld", (long long)e->log.max_size);
+        return;
+    case S_LOGAGE:
+        fmt_duration(e->log.max_age_us, buf, cap);
+        return;
+    case S_LOGKEEP:
+        snprintf(buf, cap, "%d", e->log.retention);
+        return;
+    }
+    snprintf(buf, cap, "?");
+}
+
+const char *em__settings_value(const em_engine *e, size_t i, char *buf, size_t cap,
+                               bool *secret)
+{
+    if (i >= NSETTINGS)
+        return NULL;
+    format_value(e, &settings[i], buf, cap);
+    *secret = settings[i].off == OFF(http_token) && settings[i].type == S_STRING;
+    return settings[i].name;
+}
+
+int em_engine_get(const em_engine *e, const char *name, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcasecmp(settings[i].name, name) == 0) {
+            format_value(e, &settings[i], buf, cap);
+            return 0;
+        }
+    if (cap)
+        buf[0] = 0;
+    return EM_ENOTFOUND;
 }
