@@ -136,7 +136,8 @@ static int open_segments(em_wal *w, em_errbuf *err)
     closedir(d);
     if (rc)
         return em_errf(err, rc, "out of memory");
-    qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seg);
+    if (w->nsegs > 1)
+        qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seg);
     /* sizes; only the last segment can have a torn tail */
     for (size_t i = 0; i < w->nsegs; i++) {
         char path[4200];
