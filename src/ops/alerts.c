@@ -24,6 +24,8 @@
  */
 #include "ember/error.h"
 #include "ops/keyed.h"
+#include "ops/snap.h"
+#include "core/codec.h"
 #include "ops/qc.h"
 
 #include <math.h>
@@ -271,8 +273,63 @@ static void al_destroy(em_op *op)
     em_free(a);
 }
 
+/* ---- snapshots ---- */
+
+static void al_fp(const al_op *a, em__fp *fp)
+{
+    int64_t b;
+    em__fp_init(fp);
+    em__fp_text(fp, em_type_name(a->base.out_schema->fields[0].type), "key type");
+    memcpy(&b, &a->o.enter, sizeof b);
+    em__fp_num(fp, b, "enter");
+    memcpy(&b, &a->o.exit, sizeof b);
+    em__fp_num(fp, b, "exit");
+    em__fp_num(fp, a->o.for_us, "for (us)");
+    em__fp_num(fp, a->o.hold_us, "hold (us)");
+    em__fp_num(fp, a->o.no_data_us, "no_data (us)");
+}
+
+static int al_state_ok(const void *p)
+{
+    const al_state *s = p;
+    return s->st >= S_NEW && s->st <= S_NO_DATA && s->shown >= 0 && s->shown < 8;
+}
+
+static int al_snapshot(em_op *op, em_buf *out)
+{
+    al_op *a = (al_op *)op;
+    em__fp fp;
+    al_fp(a, &fp);
+    int rc = em__snap_begin(out, op, &fp);
+    rc = rc ? rc : em_enc_i64(out, a->max_ts);
+    return rc ? rc : em__keyed_snap(a->keys, out);
+}
+
+static int al_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    al_op *a = (al_op *)op;
+    em__fp fp;
+    em_dec d;
+    al_fp(a, &fp);
+    int rc = em__snap_open(&d, op, &fp, p, n, err);
+    if (rc)
+        return rc;
+    a->max_ts = em_dec_i64(&d);
+    rc = em_dec_ok(&d) ? em__keyed_load(a->keys, &d, al_state_ok) : EM_ECORRUPT;
+    op->stats.state_keys = em_keyed_count(a->keys);
+    op->stats.state_bytes = em_keyed_bytes(a->keys);
+    if (rc == EM_ENOMEM)
+        return em_errf(err, rc, "%s %s: out of memory restoring state", op->vt->kind, op->id);
+    if (rc || em_dec_left(&d))
+        return em__snap_corrupt(op, err, "bad per-key alert states");
+    return 0;
+}
+
 static const em_op_vtable al_vt = {
     .kind = "alerts",
+    .state_version = 1,
+    .snapshot = al_snapshot,
+    .restore = al_restore,
     .push = al_push,
     .advance = al_advance,
     .describe = al_describe,

@@ -20,6 +20,8 @@
 
 #include "ember/error.h"
 #include "ops/keyed.h"
+#include "ops/snap.h"
+#include "core/codec.h"
 
 #include <math.h>
 #include <string.h>
@@ -221,8 +223,72 @@ static void qc_destroy(em_op *op)
     em_free(q);
 }
 
+/* ---- snapshots ---- */
+
+static int64_t dbits(double v)
+{
+    int64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+static void qc_fp(const qc_op *q, em__fp *fp)
+{
+    const em_qc_options *o = &q->o;
+    em__fp_init(fp);
+    em__fp_text(fp, em_type_name(q->base.out_schema->fields[q->key_col].type), "key type");
+    em__fp_num(fp, dbits(o->fail_min), "fail_min");
+    em__fp_num(fp, dbits(o->fail_max), "fail_max");
+    em__fp_num(fp, dbits(o->suspect_min), "suspect_min");
+    em__fp_num(fp, dbits(o->suspect_max), "suspect_max");
+    em__fp_num(fp, dbits(o->spike_suspect), "spike_suspect");
+    em__fp_num(fp, dbits(o->spike_fail), "spike_fail");
+    em__fp_num(fp, dbits(o->rate_suspect), "rate_suspect");
+    em__fp_num(fp, dbits(o->rate_fail), "rate_fail");
+    em__fp_num(fp, dbits(o->flat_tolerance), "flat_tolerance");
+    em__fp_num(fp, o->flat_suspect, "flat_suspect");
+    em__fp_num(fp, o->flat_fail, "flat_fail");
+}
+
+static int qc_state_ok(const void *p)
+{
+    const qc_state *s = p;
+    return s->nhist <= 3 && s->flat_run >= 0;
+}
+
+static int qc_snapshot(em_op *op, em_buf *out)
+{
+    qc_op *q = (qc_op *)op;
+    em__fp fp;
+    qc_fp(q, &fp);
+    int rc = em__snap_begin(out, op, &fp);
+    return rc ? rc : em__keyed_snap(q->keys, out);
+}
+
+static int qc_restore(em_op *op, const char *p, size_t n, em_errbuf *err)
+{
+    qc_op *q = (qc_op *)op;
+    em__fp fp;
+    em_dec d;
+    qc_fp(q, &fp);
+    int rc = em__snap_open(&d, op, &fp, p, n, err);
+    if (rc)
+        return rc;
+    rc = em__keyed_load(q->keys, &d, qc_state_ok);
+    op->stats.state_keys = em_keyed_count(q->keys);
+    op->stats.state_bytes = em_keyed_bytes(q->keys);
+    if (rc == EM_ENOMEM)
+        return em_errf(err, rc, "%s %s: out of memory restoring state", op->vt->kind, op->id);
+    if (rc || em_dec_left(&d))
+        return em__snap_corrupt(op, err, "bad per-key QC states");
+    return 0;
+}
+
 static const em_op_vtable qc_vt = {
     .kind = "qc",
+    .state_version = 1,
+    .snapshot = qc_snapshot,
+    .restore = qc_restore,
     .push = qc_push,
     .describe = qc_describe,
     .destroy = qc_destroy,
