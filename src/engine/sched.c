@@ -625,7 +625,11 @@ int em_engine_run(em_engine *e)
         next += e->set.batch_interval_us;
         int64_t now = em_wall_us();
         if (backlog || all_eof(e)) {
-            if (next < now)
+            /* Catching up: the next micro-batch starts now. Ahead of the
+             * schedule, the schedule moves to now; behind it, it stays, so
+             * the scheduling delay shows how far behind the job runs (as in
+             * Spark) and falls back only as the job catches up. */
+            if (next > now)
                 next = now;
             continue;
         }
