@@ -132,7 +132,7 @@ int em__engine_bad_record(em_engine *e, em_arena *a, const char *source, const c
         em_batch *b = em_batch_builder_finish(&e->bad_bb);
         e->bad_open = false;
         em_errbuf err;
-        em_op_ctx cx = {a, e->batch_id, em_wall_us(), e->watermark, &e->log, &err};
+        em_op_ctx cx = {a, e->batch_id, em_wall_us(), e->watermark, &e->log, &err, 0};
         int rc = em_op_emit(e->bad_op, b, &cx);
         if (rc)
             return rc;
@@ -515,6 +515,7 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
         .watermark = e->watermark,
         .log = &e->log,
         .err = &err,
+        .state_ttl_us = e->set.state_ttl_us,
     };
     /* after a crash: the logged batches re-run with what they read and the
      * time and watermark they had, so they give the same rows */

@@ -64,6 +64,9 @@ EM__H void em__agg_keys_release(agg_keys *k);
  * Returns 0 or EM_ENOMEM. */
 EM__H int em__agg_keys_resolve(agg_keys *k, const em_batch *in, const uint32_t *rows, uint32_t n,
                                uint32_t *ids);
+/* Keeps only the keys keep[0..m) (ascending ids), renumbered 0..m-1 in
+ * that order; the table is rebuilt. 0 or EM_ENOMEM (k unchanged then). */
+EM__H int em__agg_keys_compact(agg_keys *k, const uint32_t *keep, uint32_t m);
 /* Writes key id's columns into columns 0..nkeys-1 of the builder's row. */
 EM__H int em__agg_keys_put(const agg_keys *k, uint32_t id, em_batch_builder *bb);
 /* Bytes of memory held by k (capacities, not just what is in use). */
@@ -164,6 +167,10 @@ typedef struct agg_op {
     uint8_t *chg_new; /* the group did not exist before */
     em__agg_val *before; /* nchg * naggs */
     uint32_t nchg, chg_cap;
+    /* state_ttl (running mode): when each group last had a row */
+    int64_t *last_us;
+    uint32_t last_cap;
+    int64_t next_sweep;
 } agg_op;
 
 /* Computes g's record layout (fields, res, stride, tmpl, dummy) from

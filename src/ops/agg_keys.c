@@ -154,6 +154,67 @@ static int reserve(agg_keys *k, uint32_t more)
     return 0;
 }
 
+int em__agg_keys_compact(agg_keys *k, const uint32_t *keep, uint32_t m)
+{
+    /* ids only move down (keep[i] >= i), so everything moves in place */
+    uint32_t null_id = UINT32_MAX;
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t old = keep[i];
+        if (old == k->null_id)
+            null_id = i;
+        if (k->mode == KEYS_I64) {
+            k->kv[i] = k->kv[old];
+        } else if (k->mode != KEYS_NONE) {
+            uint32_t len, at = k->koff[i];
+            const char *p = key_ptr(k, old, &len);
+            memmove(k->kbuf + at, p, len);
+            k->koff[i + 1] = at + len;
+        }
+    }
+    k->n = m;
+    k->null_id = null_id;
+    if (k->mode == KEYS_NONE)
+        return 0;
+    /* give memory back: capacities shrink to twice what is left */
+    uint32_t nc = 64;
+    while (nc < 2 * m)
+        nc *= 2;
+    if (nc < k->cap) {
+        if (k->mode == KEYS_I64) {
+            int64_t *kv = em_realloc(k->kv, (size_t)nc * sizeof *kv);
+            k->kv = kv ? kv : k->kv;
+        } else {
+            uint32_t *ko = em_realloc(k->koff, ((size_t)nc + 1) * sizeof *ko);
+            k->koff = ko ? ko : k->koff;
+            size_t used = k->koff[m], bc = 1024;
+            while (bc < 2 * used)
+                bc *= 2;
+            if (bc < k->kbuf_cap) {
+                char *nb = em_realloc(k->kbuf, bc);
+                if (nb) {
+                    k->kbuf = nb;
+                    k->kbuf_cap = bc;
+                }
+            }
+        }
+        k->cap = nc;
+    }
+    /* the table is rebuilt from the surviving ids */
+    uint32_t *t32 = k->tab32;
+    uint64_t *t64 = k->tab64;
+    uint32_t cap = k->tab_cap;
+    k->tab32 = NULL;
+    k->tab64 = NULL;
+    k->tab_cap = 0;
+    if (reserve(k, 0)) {
+        k->tab32 = t32, k->tab64 = t64, k->tab_cap = cap;
+        return EM_ENOMEM;
+    }
+    em_free(t32);
+    em_free(t64);
+    return 0;
+}
+
 static uint32_t new_id(agg_keys *k)
 {
     return k->n++; /* room reserved by reserve() */

@@ -314,11 +314,87 @@ static int same_val(em_type t, const em__agg_val *a, const em__agg_val *b)
     return memcmp(&a->v, &b->v, sizeof a->v) == 0; /* doubles bitwise */
 }
 
+/* state_ttl for running aggregates: groups without a row for ttl (in
+ * processing time, the micro-batch's logical time, so a replay evicts the
+ * same groups) are dropped; once most ids are dead the keys and the dense
+ * pane are compacted, so memory follows the live groups, not every group
+ * ever seen. A restored group counts as seen at its first micro-batch. */
+static int touch_groups(agg_op *g, int64_t now)
+{
+    if (g->last_cap < g->keys.n) {
+        int64_t *v = em_realloc(g->last_us, (size_t)g->keys.cap * sizeof *v);
+        if (!v)
+            return EM_ENOMEM;
+        for (uint32_t i = g->last_cap; i < g->keys.cap; i++)
+            v[i] = now;
+        g->last_us = v;
+        g->last_cap = g->keys.cap;
+    }
+    for (uint32_t k = 0; k < g->nchg; k++)
+        g->last_us[g->chg[k]] = now;
+    return 0;
+}
+
+static int expire_groups(agg_op *g, int64_t now, int64_t ttl)
+{
+    pane *p = g->npanes ? g->panes[0] : NULL;
+    if (!p || now < g->next_sweep)
+        return 0;
+    g->next_sweep = now + (ttl / 4 > 0 ? ttl / 4 : 1);
+    uint32_t live = 0, n = g->keys.n;
+    for (uint32_t id = 0; id < n; id++) {
+        char *rec = p->st + (size_t)id * g->stride;
+        if (!ROWS(rec))
+            continue;
+        if (g->last_us[id] <= now - ttl) {
+            em__agg_rec_clear(g, rec);
+            p->n--;
+            g->op.stats.evicted++;
+        } else {
+            live++;
+        }
+    }
+    if (n < 64 || live * 2 > n)
+        return 0;
+    uint32_t *keep = em_malloc((size_t)(live ? live : 1) * sizeof *keep);
+    if (!keep)
+        return EM_ENOMEM;
+    uint32_t m = 0;
+    for (uint32_t id = 0; id < n; id++)
+        if (ROWS(p->st + (size_t)id * g->stride))
+            keep[m++] = id;
+    int rc = em__agg_keys_compact(&g->keys, keep, m);
+    if (!rc) {
+        for (uint32_t i = 0; i < m; i++) {
+            if (keep[i] != i) {
+                memcpy(p->st + (size_t)i * g->stride, p->st + (size_t)keep[i] * g->stride,
+                       g->stride);
+                memcpy(p->st + (size_t)keep[i] * g->stride, g->tmpl, g->stride);
+            }
+            g->last_us[i] = g->last_us[keep[i]];
+        }
+        p->n = m;
+        /* the dense pane shrinks with the keys (records past m are empty) */
+        uint32_t nc = g->keys.cap;
+        if (p->dense && nc < p->scap) {
+            char *st = em_realloc(p->st, (size_t)nc * g->stride);
+            if (st) {
+                p->st = st;
+                p->scap = nc;
+            }
+        }
+    }
+    em_free(keep);
+    return rc;
+}
+
 static int end_running(agg_op *g, em_op_ctx *cx)
 {
     emitter e = {.open = 0};
     int rc = 0;
     pane *p = g->npanes ? g->panes[0] : NULL;
+    if (cx->state_ttl_us > 0 && (rc = touch_groups(g, cx->logical_time)))
+        return rc;
     for (uint32_t k = 0; k < g->nchg; k++) {
         uint32_t id = g->chg[k];
         const char *rec = p->st + (size_t)id * g->stride;
@@ -334,6 +410,10 @@ static int end_running(agg_op *g, em_op_ctx *cx)
     }
     g->nchg = 0;
     int rc2 = emit_flush(g, &e, cx);
+    if (!rc && !rc2 && cx->state_ttl_us > 0) {
+        rc2 = expire_groups(g, cx->logical_time, cx->state_ttl_us);
+        em__agg_update_stats(g);
+    }
     return rc ? rc : rc2;
 }
 
@@ -538,6 +618,7 @@ static void agg_free(agg_op *g)
         em_free(g->merge);
     em__sessions_destroy(g->sess);
     em__agg_keys_release(&g->keys);
+    em_free(g->last_us);
     em_free(g->panes);
     em_free(g->key_cols);
     em_free(g->key_types);

@@ -48,6 +48,8 @@ typedef struct em_op_ctx {
     int64_t watermark;    /* job watermark in force before this micro-batch */
     em_logger *log;
     em_errbuf *err;       /* where a failing callback explains itself */
+    int64_t state_ttl_us; /* state_ttl: running aggregates evict groups idle
+                           * this long (processing time); 0 = never */
 } em_op_ctx;
 
 typedef struct em_op_stats {

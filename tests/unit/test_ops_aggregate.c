@@ -393,6 +393,54 @@ TEST(running_emits_changed_groups)
     h_done(&h);
 }
 
+/* state_ttl: groups without a row for the TTL (processing time) are
+ * evicted; memory follows the live groups (keys compacted); an evicted
+ * group that comes back starts again from nothing. */
+TEST(running_state_ttl_evicts_idle_groups)
+{
+    em_agg_spec a[] = {{EM_AGG_COUNT_STAR, -1, "n"}, {EM_AGG_SUM, 2, "s"}};
+    int keys[] = {0};
+    harness h;
+    CHECK_EQ_INT(h_init(&h, 1, keys, 2, a, NULL), 0);
+    h.cx.state_ttl_us = 5 * 1000000LL;
+    static irow many[1000];
+    for (int i = 0; i < 1000; i++)
+        many[i] = (irow){.k = i, .x = 1};
+    h.cx.logical_time = 0;
+    CHECK_EQ_INT(h_push(&h, many, 1000), 0);
+    CHECK_EQ_INT(h_step(&h, EM_TS_MIN + 1), 0);
+    CHECK_EQ_INT(h.op->stats.state_keys, 1000);
+    uint64_t full = h.op->stats.state_bytes;
+    /* keys 0..9 keep reporting every second for 10 s */
+    for (int sec = 1; sec <= 10; sec++) {
+        h.cx.logical_time = sec * 1000000LL;
+        CHECK_EQ_INT(h_push(&h, many, 10), 0);
+        CHECK_EQ_INT(h_step(&h, EM_TS_MIN + 1), 0);
+    }
+    CHECK_EQ_INT(h.op->stats.state_keys, 10);
+    CHECK_EQ_INT(h.op->stats.evicted, 990);
+    CHECK(h.op->stats.state_bytes < full / 4);
+    /* a live group kept its count; an evicted one starts from nothing */
+    uint32_t before = h.out->n;
+    irow back[] = {{.k = 500, .x = 7}, {.k = 3, .x = 1}};
+    h.cx.logical_time = 11 * 1000000LL;
+    CHECK_EQ_INT(h_push(&h, back, 2), 0);
+    CHECK_EQ_INT(h_step(&h, EM_TS_MIN + 1), 0);
+    CHECK_EQ_INT(h.out->n, before + 2);
+    for (uint32_t i = before; i < h.out->n; i++) {
+        const orow *o = &h.out->rows[i];
+        if (o->c[0].v == 500) {
+            CHECK_EQ_INT(o->c[1].v, 1);
+            CHECK_EQ_INT(o->c[2].v, 7);
+        } else {
+            CHECK_EQ_INT(o->c[0].v, 3);
+            CHECK_EQ_INT(o->c[1].v, 12);
+        }
+    }
+    CHECK_EQ_INT(h.op->stats.state_keys, 11);
+    h_done(&h);
+}
+
 /* SQL.md: "every group whose result changed is emitted" - a group whose
  * rows leave every result as it was is not re-emitted. */
 TEST(running_emits_only_changed_results)
@@ -525,6 +573,7 @@ int main(void)
     RUN(negative_timestamps_floor);
     RUN(processing_time_windows);
     RUN(running_emits_changed_groups);
+    RUN(running_state_ttl_evicts_idle_groups);
     RUN(running_emits_only_changed_results);
     RUN(every_aggregate_nulls_text_ties);
     RUN(create_rejects_bad_config);

@@ -189,7 +189,7 @@ static void run(em_op *op, const em_schema *s, const row *const *batches, const 
     em_errbuf err;
     int64_t wm = EM_TS_MIN;
     for (int k = 0; k < nbatch; k++) {
-        em_op_ctx cx = {&a, k + 1, (k + 1) * SEC, wm, NULL, &err};
+        em_op_ctx cx = {&a, k + 1, (k + 1) * SEC, wm, NULL, &err, 0};
         em_batch *b = make_batch(s, batches[k], sizes[k], k, &a);
         if (b->nrows)
             CHECK_EQ_INT(op->vt->push(op, 0, b, &cx), 0);
@@ -204,7 +204,7 @@ static void run(em_op *op, const em_schema *s, const row *const *batches, const 
             after(k, ud);
         em_arena_reset(&a);
     }
-    em_op_ctx cx = {&a, nbatch + 1, (nbatch + 1) * SEC, wm, NULL, &err};
+    em_op_ctx cx = {&a, nbatch + 1, (nbatch + 1) * SEC, wm, NULL, &err, 0};
     if (op->vt->advance)
         CHECK_EQ_INT(op->vt->advance(op, EM_TS_MAX, &cx), 0);
     if (op->vt->end_batch)
@@ -526,7 +526,7 @@ TEST(union_with_mapped_self)
         for (int i = 0; i < 4; i++)
             r[i] = (row){"x", 100 * k + 1 + i};
         em_batch *b = make_batch(sc, r, 4, k, &a);
-        em_op_ctx cx = {&a, k + 1, 0, EM_TS_MIN, NULL, &err};
+        em_op_ctx cx = {&a, k + 1, 0, EM_TS_MIN, NULL, &err, 0};
         CHECK_EQ_INT(un->vt->push(un, 0, b, &cx), 0);
         CHECK_EQ_INT(proj->vt->push(proj, 0, b, &cx), 0);
         for (int i = 1; i <= 8; i++) {
