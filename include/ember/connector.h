@@ -126,6 +126,27 @@ EM_API int em_push_position(em_push *p, char *buf, size_t cap);
 EM_API int em_push_seek(em_push *p, const char *pos, size_t n);
 EM_API int em_push_commit(em_push *p, int64_t batch_id);
 
+/* ---- HTTP ingest ----
+ *
+ * A source may serve POST requests on the job's web server (the `http`
+ * setting's address): em_conn_route, from init, claims a path; the server
+ * hands each request's body to fn on its own threads, concurrently, and
+ * answers with the status fn sets. A source acknowledges (2xx) only what
+ * its push log holds durably. */
+typedef struct em_ingest_reply {
+    int status;           /* HTTP status to answer */
+    unsigned retry_after; /* seconds, sent with 503 */
+    uint64_t records;     /* records accepted */
+    char msg[512];        /* the reason for a non-2xx status */
+} em_ingest_reply;
+typedef void (*em_ingest_fn)(void *self, const char *authorization, const char *content_type,
+                             const char *body, size_t n, em_ingest_reply *r);
+/* Claims `path` ("/ingest/readings"); bodies above max_body bytes are
+ * refused with 413 before they are read. Returns 0, EM_EEXISTS (another
+ * source has it) or EM_ENOMEM. */
+EM_API int em_conn_route(em_conn_ctx *cx, const char *path, uint64_t max_body, em_ingest_fn fn,
+                         void *self);
+
 /* Where a source delivers records during poll. */
 typedef struct em_source_out em_source_out;
 /* The id of the micro-batch this poll fills. */

@@ -87,6 +87,19 @@ EM_API int em_engine_run(em_engine *e);
  * Async-signal-safe. */
 EM_API void em_engine_request_stop(em_engine *e);
 
+/* ---- HTTP ingest (for the web server) ---- */
+
+/* Serves a POST of body[0..n) to path with the source that claimed it
+ * (em_conn_route): fills r with the status to answer. Returns 0, or
+ * EM_ENOTFOUND when no source serves path. Safe from any thread while the
+ * engine exists. */
+EM_API int em_engine_ingest(em_engine *e, const char *path, const char *authorization,
+                            const char *content_type, const char *body, size_t n,
+                            em_ingest_reply *r);
+/* The largest body the source at path takes, or 0 when no source serves
+ * path. Safe from any thread. */
+EM_API uint64_t em_engine_ingest_limit(em_engine *e, const char *path);
+
 /* ---- durable state (checkpoint_dir) ---- */
 
 /* Operators created after this call get ids "<scope>/<kind>" (then

@@ -10,5 +10,6 @@ const em_connector *const em_builtin_connectors[] = {
     &em_connector_generator,
     &em_connector_file,
     &em_connector_stdout,
+    &em_connector_http,
     NULL,
 };

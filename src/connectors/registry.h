@@ -9,6 +9,7 @@
 extern const em_connector em_connector_generator;
 extern const em_connector em_connector_file;
 extern const em_connector em_connector_stdout;
+extern const em_connector em_connector_http;
 
 /* NULL-terminated list of every connector compiled into this build. */
 extern const em_connector *const em_builtin_connectors[];

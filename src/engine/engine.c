@@ -85,6 +85,7 @@ void em_engine_destroy(em_engine *e)
         em_free(e->reset_ops[i]);
     em_free(e->reset_ops);
     em_free(e->scope);
+    em__routes_release(e);
     em_free(e->sinks);
     em_free(e->ops);
     em_free(e->streams);

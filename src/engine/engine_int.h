@@ -151,6 +151,7 @@ struct em_engine {
     uint32_t nstreams;
     em_pool *pool;              /* workers for partitioned operators, or NULL */
     int64_t watermark;          /* job watermark */
+    em_pace pace;               /* what a micro-batch should take (rate.h) */
     int64_t batch_id;
     em_batch_stat stats[EM_STATS_KEEP];
     uint64_t nstats;
@@ -164,6 +165,9 @@ struct em_engine {
     int64_t snapshot_us;        /* wall time it was written */
     char **reset_ops;           /* operator ids whose saved state is discarded */
     char *scope;                /* em_engine_set_scope: prefix of new operator ids */
+    struct em_route *routes;    /* HTTP ingest paths (em_conn_route): set while the
+                                 * job is built, read-only once it runs */
+    uint32_t nroutes;
     uint32_t nreset;
     /* bad records of the current micro-batch, for em_bad_records() */
     em_op *bad_op;              /* NULL until someone reads bad records */
@@ -197,6 +201,13 @@ int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot);
 int em__durable_finish(em_engine *e);
 /* Closes the checkpoint directory. */
 void em__durable_close(em_engine *e);
+
+/* A new operator's id (graph.c): "<scope>/<kind>[.n]" inside a view's or
+ * sink's scope, else "<kind>#<n>". */
+void em__op_id(em_engine *e, const char *kind, char *buf, size_t n);
+
+/* Frees the HTTP ingest routes (push.c). */
+void em__routes_release(em_engine *e);
 
 /* Records a bad record for the dead-letter stream (if one is read). */
 int em__engine_bad_record(em_engine *e, em_arena *a, const char *source, const char *where,

@@ -92,7 +92,7 @@ em_expr *em_call(em_engine *e, const char *fn, uint32_t nargs, em_expr *const *a
 /* "<scope>/<kind>", then "<scope>/<kind>.2", ... in a scope (the view or
  * sink being built: stable however the rest of the job changes), else
  * "<kind>#<n>". */
-static void op_id(em_engine *e, const char *kind, char *buf, size_t n)
+void em__op_id(em_engine *e, const char *kind, char *buf, size_t n)
 {
     if (!e->scope) {
         snprintf(buf, n, "%s#%u", kind, e->nops + 1);
@@ -154,7 +154,7 @@ em_stream *em_filter(em_stream *in, em_expr *pred)
     em_op *op;
     if (bind(e, pred, s, "filter"))
         return NULL;
-    op_id(e, "filter", id, sizeof id);
+    em__op_id(e, "filter", id, sizeof id);
     if (em_filter_create(&op, id, s, pred, &err)) {
         em__engine_fail(e, err.code, "filter: %s", err.msg);
         return NULL;
@@ -188,7 +188,7 @@ em_stream *em_select(em_stream *in, uint32_t n, em_expr *const *exprs, const cha
             nm[i] = buf;
         }
     }
-    op_id(e, "project", id, sizeof id);
+    em__op_id(e, "project", id, sizeof id);
     if (em_project_create(&op, id, s, n, (const em_expr *const *)exprs, nm, &err)) {
         em__engine_fail(e, err.code, "select: %s", err.msg);
         return NULL;
@@ -207,7 +207,7 @@ em_stream *em_union(em_stream *a, em_stream *b)
     }
     char id[64];
     em_op *op;
-    op_id(e, "union", id, sizeof id);
+    em__op_id(e, "union", id, sizeof id);
     if (em_union_create(&op, id, sa, 2)) {
         em__engine_fail(e, EM_ENOMEM, "out of memory");
         return NULL;
@@ -313,7 +313,7 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
         return NULL;
     char id[64];
     em_op *op;
-    op_id(e, ws.kind == EM_WIN_NONE ? "aggregate" : "window_aggregate", id, sizeof id);
+    em__op_id(e, ws.kind == EM_WIN_NONE ? "aggregate" : "window_aggregate", id, sizeof id);
     em_errbuf_clear(&err);
     /* With several workers and group keys, the aggregate runs as one
      * partition per worker, split by key hash; results are the same. */
@@ -370,7 +370,7 @@ em_stream *em_window_rows(em_stream *in, const em_window *win)
     char id[64];
     em_errbuf err;
     em_op *op;
-    op_id(e, "window_rows", id, sizeof id);
+    em__op_id(e, "window_rows", id, sizeof id);
     if (em_window_rows_create(&op, id, s, tc, win->size_us, slide, &err)) {
         em__engine_fail(e, err.code, "window: %s", err.msg);
         return NULL;
@@ -439,7 +439,7 @@ em_stream *em_join_table(em_stream *stream, em_stream *table, em_expr *stream_ke
     char id[64];
     em_errbuf err;
     em_op *op;
-    op_id(e, "table_join", id, sizeof id);
+    em__op_id(e, "table_join", id, sizeof id);
     if (em_table_join_create(&op, id, in->op->out_schema, kc, table->op->out_schema,
                              table->key_col, left, &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "join: %s", err.msg);
@@ -476,7 +476,7 @@ em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em
     char id[64];
     em_errbuf err;
     em_op *op;
-    op_id(e, "interval_join", id, sizeof id);
+    em__op_id(e, "interval_join", id, sizeof id);
     if (em_interval_join_create(&op, id, ls, lk, lt, rs, rk, rt, lower_us, upper_us, left_outer,
                                 &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "join: %s", err.msg);
@@ -508,7 +508,7 @@ em_stream *em_silence(em_stream *in, const char *key_col, const char *time_col,
     char id[64];
     em_errbuf err;
     em_op *op;
-    op_id(e, "silence", id, sizeof id);
+    em__op_id(e, "silence", id, sizeof id);
     if (em_silence_create(&op, id, s, kc, tc, timeout_us, &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "silence: %s", err.msg);
         return NULL;

@@ -59,7 +59,7 @@ em_stream *em_qc(em_stream *in, const char *key_col, const char *time_col,
     if (find_cols(in, "qc", names, idx))
         return NULL;
     em_errbuf_clear(&err);
-    snprintf(id, sizeof id, "qc#%u", e->nops + 1);
+    em__op_id(e, "qc", id, sizeof id);
     if (em_qc_create(&op, id, in->op->out_schema, idx[0], idx[1], idx[2], o, &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "%s", err.msg);
         return NULL;
@@ -79,7 +79,7 @@ em_stream *em_alerts(em_stream *in, const char *key_col, const char *time_col,
     if (find_cols(in, "alerts", names, idx))
         return NULL;
     em_errbuf_clear(&err);
-    snprintf(id, sizeof id, "alerts#%u", e->nops + 1);
+    em__op_id(e, "alerts", id, sizeof id);
     if (em_alerts_create(&op, id, in->op->out_schema, idx[0], idx[1], idx[2], o, &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "%s", err.msg);
         return NULL;

@@ -231,3 +231,69 @@ int em_push_commit(em_push *q, int64_t batch_id)
     q->nmarks -= k;
     return em_wal_release(q->wal, pos);
 }
+
+/* ---- HTTP ingest routes ---- */
+
+typedef struct em_route {
+    char *path;
+    uint64_t max_body;
+    em_ingest_fn fn;
+    void *self;
+} em_route;
+
+int em_conn_route(em_conn_ctx *cx, const char *path, uint64_t max_body, em_ingest_fn fn,
+                  void *self)
+{
+    em_engine *e = cx->engine;
+    for (uint32_t i = 0; i < e->nroutes; i++)
+        if (!strcmp(e->routes[i].path, path)) {
+            em_conn_log(cx, 0, "ingest path %s is already served by another source", path);
+            return EM_EEXISTS;
+        }
+    em_route *v = em_realloc(e->routes, (e->nroutes + 1) * sizeof *v);
+    if (!v)
+        return EM_ENOMEM;
+    e->routes = v;
+    if (!(v[e->nroutes].path = em_strdup(path)))
+        return EM_ENOMEM;
+    v[e->nroutes].max_body = max_body;
+    v[e->nroutes].fn = fn;
+    v[e->nroutes].self = self;
+    e->nroutes++;
+    return 0;
+}
+
+static const em_route *find_route(const em_engine *e, const char *path)
+{
+    for (uint32_t i = 0; i < e->nroutes; i++)
+        if (!strcmp(e->routes[i].path, path))
+            return &e->routes[i];
+    return NULL;
+}
+
+int em_engine_ingest(em_engine *e, const char *path, const char *authorization,
+                     const char *content_type, const char *body, size_t n, em_ingest_reply *r)
+{
+    const em_route *rt = find_route(e, path);
+    if (!rt)
+        return EM_ENOTFOUND;
+    memset(r, 0, sizeof *r);
+    r->status = 500;
+    rt->fn(rt->self, authorization, content_type, body, n, r);
+    return 0;
+}
+
+uint64_t em_engine_ingest_limit(em_engine *e, const char *path)
+{
+    const em_route *rt = find_route(e, path);
+    return rt ? rt->max_body : 0;
+}
+
+void em__routes_release(em_engine *e)
+{
+    for (uint32_t i = 0; i < e->nroutes; i++)
+        em_free(e->routes[i].path);
+    em_free(e->routes);
+    e->routes = NULL;
+    e->nroutes = 0;
+}

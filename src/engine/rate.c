@@ -16,18 +16,11 @@ void em_rate_init(em_rate *r, double initial_rate)
     r->last_error = 0;
     r->last_us = 0;
     r->ramp_to = initial_rate > 0 ? 1 : 0; /* ramp active until the estimate exceeds it */
-    r->min_proc_us = 0;
-    r->updates = 0;
 }
 
 void em_rate_update(em_rate *r, int64_t now_us, uint64_t n, int64_t processing_us,
                     int64_t scheduling_delay_us, int64_t interval_us)
 {
-    /* A micro-batch of a few records costs what any micro-batch costs: its
-     * time is the fixed cost (renewed now and then: costs change). */
-    if (processing_us > 0 && n <= 64 &&
-        (r->min_proc_us == 0 || processing_us < r->min_proc_us || ++r->updates % 256 == 0))
-        r->min_proc_us = processing_us;
     if (n == 0 || processing_us <= 0 || now_us <= r->last_us)
         return;
     double processed = (double)n * 1e6 / (double)processing_us; /* records/s */
@@ -53,15 +46,29 @@ void em_rate_update(em_rate *r, int64_t now_us, uint64_t n, int64_t processing_u
     r->last_us = now_us;
 }
 
-uint32_t em_rate_budget(const em_rate *r, double max_rate, int64_t interval_us, uint32_t cap)
+uint32_t em_rate_budget(const em_rate *r, double max_rate, int64_t interval_us, int64_t target_us,
+                        uint32_t cap)
 {
     double b = cap;
-    int64_t span_us = interval_us;
-    if (r->min_proc_us > 0 && 2 * r->min_proc_us > span_us)
-        span_us = 2 * r->min_proc_us;
-    if (r->rate > 0 && r->rate * (double)span_us / 1e6 < b)
-        b = r->rate * (double)span_us / 1e6;
+    if (r->rate > 0 && r->rate * (double)target_us / 1e6 < b)
+        b = r->rate * (double)target_us / 1e6;
     if (max_rate > 0 && max_rate * (double)interval_us / 1e6 < b)
         b = max_rate * (double)interval_us / 1e6;
     return b < 1 ? 1 : (uint32_t)b;
+}
+
+void em_pace_note(em_pace *p, uint64_t n, int64_t processing_us)
+{
+    /* A micro-batch of a few records costs what any micro-batch costs: a
+     * moving average of their times is the fixed cost. An average, not the
+     * least: fsync times jitter, and a target below the typical cost would
+     * leave the job ever further behind its schedule. */
+    if (processing_us <= 0 || n > 64)
+        return;
+    p->fixed_us = p->seen++ ? (p->fixed_us * 7 + processing_us) / 8 : processing_us;
+}
+
+int64_t em_pace_target(const em_pace *p, int64_t interval_us)
+{
+    return 2 * p->fixed_us > interval_us ? 2 * p->fixed_us : interval_us;
 }

@@ -257,6 +257,7 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
         return 0;
     } else {
         budget = em_rate_budget(&s->rate, e->set.max_rate, e->set.batch_interval_us,
+                                em_pace_target(&e->pace, e->set.batch_interval_us),
                                 e->set.max_batch_records);
     }
     s->room = budget;
@@ -584,9 +585,11 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     st->processing_us = (end_ns - start_ns) / 1000;
     st->total_delay_us = st->scheduling_delay_us + st->processing_us;
     st->status = 0;
+    em_pace_note(&e->pace, st->input_records, st->processing_us);
+    int64_t target = em_pace_target(&e->pace, e->set.batch_interval_us);
     for (uint32_t i = 0; i < e->nsources; i++)
         em_rate_update(&e->sources[i]->rate, now_us + st->processing_us, e->sources[i]->taken,
-                       st->processing_us, st->scheduling_delay_us, e->set.batch_interval_us);
+                       st->processing_us, st->scheduling_delay_us, target);
     em_log_debug(&e->log, "engine",
                  "batch %lld: %llu records in %.3f ms, scheduling delay %.3f ms",
                  (long long)cx.batch_id, (unsigned long long)st->input_records,
@@ -623,7 +626,9 @@ int em_engine_run(em_engine *e)
             break;
         if (all_eof(e) && e->watermark == EM_TS_MAX)
             break; /* bounded input done: the last batch closed every window */
-        next += e->set.batch_interval_us;
+        /* ticks come every batch_interval, or as often as micro-batches
+         * can run at all (em_pace_target) */
+        next += em_pace_target(&e->pace, e->set.batch_interval_us);
         int64_t now = em_wall_us();
         if (backlog || all_eof(e)) {
             /* Catching up: the next micro-batch starts now. Ahead of the
@@ -634,6 +639,8 @@ int em_engine_run(em_engine *e)
                 next = now;
             continue;
         }
+        if (next < now)
+            next = now; /* live again: no burst of micro-batches to catch a schedule up */
         if (next > now)
             em_sleep_us(next - now < 50000 || e->stop_requests ? next - now : 50000);
         while (!e->stop_requests && em_wall_us() < next)

@@ -31,7 +31,8 @@
 #include <sys/socket.h>
 
 #define MAX_BODY 4096          /* no endpoint takes a body larger than this */
-#define MAX_CONNECTIONS 64
+#define MAX_CONNECTIONS 256
+#define THREADS 8               /* request threads (ingest requests wait for fsync) */
 #define CONN_TIMEOUT_S 30
 #define CONN_MEMORY (32 * 1024) /* per connection: request line + headers */
 
@@ -45,7 +46,10 @@ struct em_http {
 };
 
 typedef struct req {
-    size_t body; /* bytes of request body seen */
+    size_t body;     /* bytes of request body seen */
+    uint64_t limit;  /* an ingest request: its body limit; 0 otherwise */
+    em_buf data;     /* an ingest request's body */
+    bool too_big;
 } req;
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -65,7 +69,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)code;
-    em_free(*con_cls);
+    req *rq = *con_cls;
+    if (rq)
+        em_buf_release(&rq->data);
+    em_free(rq);
     *con_cls = NULL;
 }
 
@@ -211,12 +218,68 @@ static enum MHD_Result dispatch(em_http *h, struct MHD_Connection *c, const char
     return send_reply(c, &r, true);
 }
 
+/* POST to a source's ingest path (em_conn_route): the source checks,
+ * stores durably and tells what to answer. */
+static enum MHD_Result post_ingest(em_http *h, struct MHD_Connection *c, const char *url,
+                                  req *rq)
+{
+    if (rq->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body too large (limit %llu bytes)",
+                 (unsigned long long)rq->limit);
+        return send_error(c, 413, msg, NULL);
+    }
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    em_ingest_reply ir;
+    if (em_engine_ingest(h->ctx.engine, url, auth, type, rq->data.ptr ? rq->data.ptr : "",
+                         rq->data.len, &ir))
+        return send_error(c, 404, "no source serves this path", NULL);
+    em__reply r = {0};
+    em__json j;
+    em__json_init(&j);
+    em__json_open(&j, '{');
+    if (ir.status / 100 == 2)
+        em__json_ku64(&j, "accepted", ir.records);
+    else
+        em__json_kstr(&j, "error", ir.msg);
+    em__json_close(&j, '}');
+    em__json_raw(&j, "\n");
+    em__json_reply(&j, &r);
+    r.status = (unsigned)ir.status;
+    if (!r.body) {
+        r.body = em_strdup("");
+        r.len = 0;
+        if (!r.body)
+            return MHD_NO;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(r.len, r.body, em_free);
+    if (!resp) {
+        em_free(r.body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (ir.status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (ir.status == 503) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", ir.retry_after ? ir.retry_after : 1);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    enum MHD_Result ok = MHD_queue_response(c, r.status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
     (void)version;
-    (void)upload;
     em_http *h = cls;
     req *rq = *con_cls;
     if (!rq) {
@@ -226,15 +289,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = rq;
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
-            return send_error(c, 413, "request body too large (limit 4096 bytes)", NULL);
+        if (!strcmp(method, "POST"))
+            rq->limit = em_engine_ingest_limit(h->ctx.engine, url);
+        uint64_t limit = rq->limit ? rq->limit : MAX_BODY;
+        em_buf_init(&rq->data, rq->limit ? (size_t)rq->limit : 1);
+        if (cl && strtoull(cl, NULL, 10) > limit) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request body too large (limit %llu bytes)",
+                     (unsigned long long)limit);
+            return send_error(c, 413, msg, NULL);
+        }
         return MHD_YES;
     }
     if (*upload_size) {
         rq->body += *upload_size;
+        if (rq->limit && !rq->too_big &&
+            em_buf_append(&rq->data, upload, *upload_size)) /* over the limit (chunked) */
+            rq->too_big = true;
         *upload_size = 0;
         /* a chunked body has no length up front: drop the connection */
-        return rq->body > MAX_BODY ? MHD_NO : MHD_YES;
+        return !rq->limit && rq->body > MAX_BODY ? MHD_NO : MHD_YES;
+    }
+    if (rq->limit) {
+        enum MHD_Result ok = post_ingest(h, c, url, rq);
+        em_engine_log(h->ctx.engine, 3, "http", "%s %s (%zu bytes)", method, url, rq->body);
+        return ok;
     }
     enum MHD_Result ok = dispatch(h, c, url, method);
     em_engine_log(h->ctx.engine, 3, "http", "%s %s", method, url);
@@ -333,6 +412,8 @@ int em_http_start(em_engine *e, const char *job_name, em_http **out, char *err, 
     }
     h->ctx.engine = e;
     h->ctx.job_name = h->job_name;
+    /* A pool of threads: an ingest request waits for its WAL commit, and
+     * requests waiting together share one fsync (group commit). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -344,6 +425,7 @@ int em_http_start(em_engine *e, const char *job_name, em_http **out, char *err, 
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS,
                             MHD_OPTION_END);
     if (!h->d) {
         rc = EM_EIO;
