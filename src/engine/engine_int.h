@@ -39,6 +39,8 @@ struct em_conn_ctx {
     const em_schema *schema;
     em_options opts;
     em_logger *log;
+    uint32_t *keys;            /* sinks: upsert key column indexes (owned), or NULL */
+    uint32_t nkeys;
 };
 
 typedef struct em_source_stats {

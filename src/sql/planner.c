@@ -1208,6 +1208,51 @@ static int plan_source(planner *p, const em_sql_stmt *st, int table)
     return rc;
 }
 
+/* Whether select item x computes GROUP BY expression g: the same column
+ * (qualifier ignored) or the same expression text. */
+static int same_group_expr(planner *p, const em_sql_expr *x, const em_sql_expr *g)
+{
+    if (x->kind == EM_SQL_E_COLUMN && g->kind == EM_SQL_E_COLUMN)
+        return strcasecmp(x->v.col.name, g->v.col.name) == 0;
+    return strcasecmp(expr_text(p, x), expr_text(p, g)) == 0;
+}
+
+/* The upsert key of a sink's query: for one SELECT with a non-windowed
+ * GROUP BY (or DISTINCT) whose every group expression is an output column,
+ * the names of those output columns (docs/sql.md, "Emission semantics").
+ * Returns the number of keys (0: append-only output). */
+static uint32_t sink_keys(planner *p, const em_sql_query *q, const em_stream *out,
+                          const char **names, uint32_t cap)
+{
+    const em_schema *sch = em_stream_schema(out);
+    if (q->nselects != 1)
+        return 0;
+    const em_sql_select *sel = q->selects[0];
+    if (sel->nitems != sch->nfields || sel->nitems > cap)
+        return 0;
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
+            return 0;
+    if (sel->distinct && !sel->ngroup_by) {
+        for (uint32_t i = 0; i < sel->nitems; i++)
+            names[i] = sch->fields[i].name;
+        return sel->nitems;
+    }
+    uint32_t n = 0;
+    for (uint32_t g = 0; g < sel->ngroup_by; g++) {
+        const em_sql_expr *ge = sel->group_by[g];
+        if (ge->kind == EM_SQL_E_COLUMN && is_window_col(ge->v.col.name))
+            return 0; /* windowed: final results, appended */
+        uint32_t i = 0;
+        while (i < sel->nitems && !same_group_expr(p, sel->items[i].expr, ge))
+            i++;
+        if (i == sel->nitems || n == cap)
+            return 0; /* a group not in the output: no usable key */
+        names[n++] = sch->fields[i].name;
+    }
+    return n;
+}
+
 static int plan_stmt(planner *p, const em_sql_stmt *st)
 {
     switch (st->kind) {
@@ -1243,7 +1288,9 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
         int rc = plan_query(p, st->query, &out);
         if (rc)
             return rc;
-        if (em_sink(out, st->name, connector, kv))
+        const char *keys[MAX_COLS];
+        uint32_t nkeys = sink_keys(p, st->query, out, keys, MAX_COLS);
+        if (em_sink_keyed(out, st->name, connector, kv, nkeys, keys))
             return fail_engine(p, option_pos(p, st));
         return add_rel(p, st->name, REL_SINK, NULL, st->name_pos);
     }

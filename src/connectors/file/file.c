@@ -300,6 +300,7 @@ static int file_commit(void *self, int64_t batch_id)
             if (errno == EINTR)
                 continue;
             em_conn_log(f->cx, 0, "write to '%s' failed: %s", f->path, strerror(errno));
+            em_buf_reset(&f->out); /* the engine retries the batch from its first write */
             return EM_EIO;
         }
         off += (size_t)n;
