@@ -4,8 +4,12 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make cmake ninja-build pkg-config)
+# connector libraries (each connector switches off when its library is missing)
+pkgs+=(libsqlite3-dev libpq-dev libcurl4-openssl-dev libmosquitto-dev libnats-dev)
 if [ "$what" = test ]; then
     pkgs+=(clang libclang-rt-14-dev)
+    # connector suites: real servers and clients they start and query
+    pkgs+=(sqlite3 postgresql mosquitto nats-server python3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
