@@ -463,6 +463,14 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
         cx.logical_time = EM_TS_MAX;
     if ((rc = run_phase(e, 1, wm, &cx)) || (rc = output(e, cx.batch_id)))
         return rc;
+    /* every sink committed: sources may acknowledge the batch's input
+     * upstream (a JetStream consumer acks its messages now) */
+    for (uint32_t i = 0; i < e->nsources; i++) {
+        em_source_node *s = e->sources[i];
+        if (s->conn->commit && s->conn->commit(s->self, cx.batch_id))
+            em_log_warn(&e->log, s->cx.component, "acknowledging batch %lld failed",
+                        (long long)cx.batch_id);
+    }
     for (uint32_t i = 0; i < e->nsources; i++)
         in_after += e->sources[i]->stats.records;
     /* 6 */

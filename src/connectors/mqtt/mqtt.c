@@ -170,6 +170,12 @@ static int mqtt_start(void *self)
     return kind_of(self) == 1 ? em__mqtt_source_start(self) : em__mqtt_sink_start(self);
 }
 
+static int mqtt_commit(void *self, int64_t batch_id)
+{
+    /* a source acknowledges on receipt (mqtt_source.c): nothing to do */
+    return kind_of(self) == 1 ? 0 : em__mqtt_sink_commit(self, batch_id);
+}
+
 static int mqtt_stop(void *self)
 {
     return kind_of(self) == 1 ? em__mqtt_source_stop(self) : em__mqtt_sink_stop(self);
@@ -195,7 +201,7 @@ const em_connector em_connector_mqtt = {
     .start = mqtt_start,
     .poll = em__mqtt_source_poll,
     .write = em__mqtt_sink_write,
-    .commit = em__mqtt_sink_commit,
+    .commit = mqtt_commit,
     .stop = mqtt_stop,
     .destroy = mqtt_destroy,
 };
