@@ -5,7 +5,7 @@
 set -u
 BUILD=${1:?usage: conn_file.sh BUILD_DIR [ASAN_DIR]}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-file.XXXXXX") || exit 1
-trap 'kill_all; rm -rf "$TMP"' EXIT INT TERM
+trap 'kill_all; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
 . "$(dirname "$0")/../lib/conn.sh"
 E=$(cd "$BUILD" && pwd)/ember
 cd "$TMP" || exit 1

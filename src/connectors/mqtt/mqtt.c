@@ -38,6 +38,11 @@ static const em_option_def mqtt_options[] = {
     {"tls_key", EM_OPT_STRING, NULL, 0, 0, NULL, 0, "client key file (PEM)"},
     {"tls_insecure", EM_OPT_BOOL, "false", 0, 0, NULL, 0,
      "do not check the server's host name (testing only)"},
+    {"protocol", EM_OPT_ENUM, "5", 0, 0, "3.1.1|5", 0,
+     "MQTT version; with 5 the in-flight windows below apply in both directions"},
+    {"max_inflight", EM_OPT_INT, "1000", 1, 65535, NULL, 0,
+     "QoS 1 messages in flight at once (sink: unacknowledged publishes; source with "
+     "MQTT 5: deliveries the broker may send before our acknowledgements)"},
     {"keepalive", EM_OPT_DURATION, "30s", 5, 3600, NULL, 0, "MQTT keepalive"},
     {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0,
      "record format of payloads (a payload may hold several lines)"},
@@ -131,7 +136,15 @@ int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
         return EM_EINVAL;
     }
     mosquitto_reconnect_delay_set(m, 1, 30, true);
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    int v5 = strcmp(em_opt_str(o, "protocol"), "5") == 0;
+    int inflight = (int)em_opt_int(o, "max_inflight");
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    if (v5) {
+        mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, inflight);
+        mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, inflight);
+    } else {
+        mosquitto_max_inflight_messages_set(m, (unsigned)inflight);
+    }
     setup(m);
     int keepalive = (int)(em_opt_duration_us(o, "keepalive") / 1000000);
     rc = mosquitto_connect_async(m, host, port, keepalive);
