@@ -23,6 +23,7 @@ allow_anonymous true
 persistence true
 persistence_location $TMP/
 autosave_interval 1
+max_queued_messages 100000
 CONF
 broker_start() {
     "$MOSQ" -c mosquitto.conf >>broker.log 2>&1 &
@@ -44,12 +45,12 @@ rows_are_input() { # DB: table r holds exactly the input rows
 }
 count() { sqlite3 "$1" "SELECT count(*) FROM r" 2>/dev/null || echo 0; }
 
-subscriber() { # subscriber DB CLIENT_ID EXTRA_SINK_OPTIONS: starts the subscribing job
+subscriber() { # subscriber DB CLIENT_ID EXTRA_SINK_OPTIONS [EXTRA_SOURCE_OPTIONS]
     cat >sub.sql <<SQL
 SET batch_interval = '100ms';
 CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
     WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT', topic = 'sensors/+/readings',
-          qos = 1, topic_columns = 'device_id=2', client_id = '$2', clean_session = false);
+          qos = 1, topic_columns = 'device_id=2', client_id = '$2', clean_session = false${4:-});
 CREATE SINK out WITH (connector = 'sqlite', path = '$1', table = 'r'$3) AS
     SELECT device_id, ts, co2 FROM readings;
 SQL
@@ -77,7 +78,26 @@ check "MQTT -> ember -> SQLite: every reading exactly once" rows_are_input a.db
 check "device id taken from the topic level" sh -c \
     "[ \$(sqlite3 a.db 'SELECT count(DISTINCT device_id) FROM r') -eq 6 ]"
 
-# 2. mosquitto restarted mid-stream, QoS 1 and a persistent session: the
+# 2. persistent session: readings published while the subscriber is away
+#    are queued by the broker and delivered when it comes back.
+check "publishing while the subscriber is away" "$E" run pub.sql
+subscriber c.db sub-a ""
+wait_for 20 sh -c "[ \$(sqlite3 c.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "persistent session: the queued readings arrive, exactly once" rows_are_input c.db
+
+# the same with MQTT 5 (a session lasts its expiry interval)
+subscriber d.db sub-d "" ", protocol = '5'"
+kill -TERM "$SUB"; wait "$SUB"
+"$E" run pub.sql
+subscriber d.db sub-d "" ", protocol = '5'"
+wait_for 20 sh -c "[ \$(sqlite3 d.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "MQTT 5 persistent session: queued readings arrive, exactly once" rows_are_input d.db
+
+# 3. mosquitto restarted mid-stream, QoS 1 and a persistent session: the
 #    publisher's unacknowledged batch is published again and the broker
 #    keeps the subscriber's queue; the SQLite sink, keyed on (device_id, ts),
 #    holds every reading exactly once.
@@ -109,7 +129,7 @@ check "restart: the outage was logged and the batch published again" sh -c \
     "grep -q 'lost the connection' live.log && grep -q 'published again' live.log"
 check "restart: the subscriber reconnected" grep -q "lost the connection" b.db.log
 
-# 3. bad options are errors naming the option
+# 4. bad options are errors naming the option
 sed 's/topic_columns = .device_id=2./topic_columns = '"'nope=2'"'/' sub.sql >bad.sql
 check "unknown topic column: exit 1 naming it" sh -c "! '$E' run bad.sql 2>err && grep -q \"topic_columns\" err"
 sed 's#mqtt://127.0.0.1#http://127.0.0.1#' pub.sql >bad2.sql

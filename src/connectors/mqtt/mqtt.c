@@ -14,6 +14,8 @@
 #include "core/mem.h"
 #include "ember/error.h"
 
+#include <mqtt_protocol.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,11 @@ static const em_option_def mqtt_options[] = {
     {"tls_key", EM_OPT_STRING, NULL, 0, 0, NULL, 0, "client key file (PEM)"},
     {"tls_insecure", EM_OPT_BOOL, "false", 0, 0, NULL, 0,
      "do not check the server's host name (testing only)"},
-    {"protocol", EM_OPT_ENUM, "5", 0, 0, "3.1.1|5", 0,
-     "MQTT version; with 5 the in-flight windows below apply in both directions"},
+    {"protocol", EM_OPT_ENUM, "3.1.1", 0, 0, "3.1.1|5", 0,
+     "MQTT version; with 5, max_inflight also bounds the broker's deliveries and a "
+     "persistent session lasts session_expiry"},
+    {"session_expiry", EM_OPT_DURATION, "1d", 0, 4294967295.0, NULL, 0,
+     "MQTT 5 with clean_session = false: how long the broker keeps the session"},
     {"max_inflight", EM_OPT_INT, "1000", 1, 65535, NULL, 0,
      "QoS 1 messages in flight at once (sink: unacknowledged publishes; source with "
      "MQTT 5: deliveries the broker may send before our acknowledgements)"},
@@ -147,7 +152,20 @@ int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
     }
     setup(m);
     int keepalive = (int)(em_opt_duration_us(o, "keepalive") / 1000000);
-    rc = mosquitto_connect_async(m, host, port, keepalive);
+    if (v5) {
+        /* MQTT 5 keeps a session only for its expiry interval (0 by
+         * default), and only the blocking v5 connect takes properties; a
+         * failed first attempt is retried by the network thread. */
+        mosquitto_property *props = NULL;
+        if (!clean)
+            mosquitto_property_add_int32(
+                &props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                (uint32_t)(em_opt_duration_us(o, "session_expiry") / 1000000));
+        rc = mosquitto_connect_bind_v5(m, host, port, keepalive, NULL, props);
+        mosquitto_property_free_all(&props);
+    } else {
+        rc = mosquitto_connect_async(m, host, port, keepalive);
+    }
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_NO_CONN) {
         em_conn_log(cx, 0, "cannot connect to %s:%d: %s", host, port, mosquitto_strerror(rc));
         mosquitto_destroy(m);
