@@ -104,6 +104,22 @@ check "lost responses: retries were duplicates, rows still exactly once" sh -c \
     "grep -q '	dup	' requests.log && sort rows.jsonl | cmp - want"
 kill_all
 
+# Receiver down when the job starts (connection refused), up 3 s later:
+# the batch waits and is delivered once.
+rm -f rows.jsonl requests.log
+PORT=$(free_port)
+job "$PORT" ", retries = 2"
+"$E" run job.sql 2>run3.log &
+JOB=$!
+PIDS="$PIDS $JOB"
+sleep 3
+receiver "$PORT" 0 status
+wait "$JOB"
+check "receiver down at start: job exits 0 once it is up" test $? -eq 0
+check "receiver down at start: every row delivered exactly once" same_rows
+check "receiver down at start: the engine retried the batch" grep -q "retrying in" run3.log
+kill_all
+
 # A receiver that refuses the rows (HTTP 400) fails the job, naming the status.
 PORT=$(free_port)
 timeout 60 python3 -c "
