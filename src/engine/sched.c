@@ -308,10 +308,11 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
     int rc;
     for (uint32_t attempt = 1;; attempt++) {
         rc = write_sink_once(s, batch_id);
-        if (!rc || rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE ||
-            rc == EM_EUNSUPPORTED)
+        if (!rc)
             break;
-        s->stats.errors++;
+        s->stats.errors++; /* every failed attempt */
+        if (rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE || rc == EM_EUNSUPPORTED)
+            break;
         if (e->stop_requests && !stop_seen_us)
             stop_seen_us = em_wall_us();
         if (e->stop_requests > 1 ||
@@ -328,8 +329,6 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
         for (uint32_t i = 0; i < s->npending; i++)
             s->stats.rows += em_batch_count(s->pending[i]);
         s->stats.batches++;
-    } else {
-        s->stats.errors++;
     }
     s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
     s->npending = 0;
