@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/suites/conn_file.sh - the file sink's size and time rotation, fed
 # in bursts by the tcp source so that the output spans several batches.
-#   usage: tests/suites/conn_file.sh BUILD_DIR [ASAN_DIR]
+#   usage: tests/suites/conn_file.sh BUILD_DIR [ASAN_DIR]   (KEEP=1 keeps the temp dir)
 set -u
 BUILD=${1:?usage: conn_file.sh BUILD_DIR [ASAN_DIR]}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-file.XXXXXX") || exit 1
