@@ -49,6 +49,8 @@ typedef struct rel {
     em_stream *st;
     em_sql_pos pos;
     const char *key; /* tables: the PRIMARY KEY column */
+    const char **ukeys; /* views: upsert key output columns (sink_keys), or NULL */
+    uint32_t nukeys;
 } rel;
 
 /* The aggregation context of a SELECT after GROUP BY. */
@@ -135,7 +137,7 @@ static int add_rel(planner *p, const char *name, rel_kind kind, em_stream *st, e
         p->rels = v;
         p->caprels = nc;
     }
-    p->rels[p->nrels++] = (rel){pdup(p, name), kind, st, pos, NULL};
+    p->rels[p->nrels++] = (rel){pdup(p, name), kind, st, pos, NULL, NULL, 0};
     return 0;
 }
 
@@ -1208,6 +1210,15 @@ static int plan_source(planner *p, const em_sql_stmt *st, int table)
     return rc;
 }
 
+/* Index of an output column by case-insensitive name, or -1. */
+static int out_col(const em_schema *sch, const char *name)
+{
+    for (uint32_t i = 0; i < sch->nfields; i++)
+        if (strcasecmp(sch->fields[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* Whether select item x computes GROUP BY expression g: the same column
  * (qualifier ignored) or the same expression text. */
 static int same_group_expr(planner *p, const em_sql_expr *x, const em_sql_expr *g)
@@ -1228,6 +1239,29 @@ static uint32_t sink_keys(planner *p, const em_sql_query *q, const em_stream *ou
     if (q->nselects != 1)
         return 0;
     const em_sql_select *sel = q->selects[0];
+    const rel *v = NULL;
+    if (!sel->ngroup_by && !sel->distinct && sel->from && sel->from->kind == EM_SQL_FROM_NAME)
+        v = find_rel(p, sel->from->name);
+    if (v && v->kind == REL_VIEW && v->nukeys && v->nukeys <= cap) {
+        /* SELECT from one keyed view (a running aggregate): its key
+         * columns, when the output keeps them under their names */
+        for (uint32_t k = 0; k < v->nukeys; k++) {
+            int found = 0;
+            for (uint32_t i = 0; i < sel->nitems && !found; i++) {
+                const em_sql_select_item *it = &sel->items[i];
+                if (it->kind != EM_SQL_ITEM_EXPR)
+                    found = out_col(sch, v->ukeys[k]) >= 0;
+                else if (it->expr->kind == EM_SQL_E_COLUMN && !it->alias &&
+                         strcasecmp(it->expr->v.col.name, v->ukeys[k]) == 0)
+                    found = 1;
+            }
+            int c = out_col(sch, v->ukeys[k]);
+            if (!found || c < 0)
+                return 0;
+            names[k] = sch->fields[c].name;
+        }
+        return v->nukeys;
+    }
     if (sel->nitems != sch->nfields || sel->nitems > cap)
         return 0;
     for (uint32_t i = 0; i < sel->nitems; i++)
@@ -1271,7 +1305,17 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
             return add_rel(p, st->name, REL_VIEW, NULL, st->name_pos);
         em_stream *out;
         int rc = plan_query(p, st->query, &out);
-        return rc ? rc : add_rel(p, st->name, REL_VIEW, out, st->name_pos);
+        if (rc || (rc = add_rel(p, st->name, REL_VIEW, out, st->name_pos)))
+            return rc;
+        const char *keys[MAX_COLS];
+        uint32_t nkeys = sink_keys(p, st->query, out, keys, MAX_COLS);
+        rel *v = &p->rels[p->nrels - 1];
+        if (nkeys && (v->ukeys = em_arena_calloc(&p->arena, nkeys, sizeof *v->ukeys))) {
+            for (uint32_t i = 0; i < nkeys; i++)
+                v->ukeys[i] = pdup(p, keys[i]);
+            v->nukeys = nkeys;
+        }
+        return 0;
     }
     case EM_SQL_STMT_CREATE_SINK: {
         if (find_rel(p, st->name))

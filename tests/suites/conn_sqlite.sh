@@ -81,11 +81,17 @@ CREATE SINK totals WITH (connector = 'sqlite', path = 'live.db', table = 'totals
     SELECT device_id, count(*) AS n, max(co2) AS co2_max FROM readings GROUP BY device_id;
 CREATE SINK seen WITH (connector = 'sqlite', path = 'live.db', table = 'seen') AS
     SELECT device_id, ts, co2 FROM readings;
+CREATE VIEW per_device AS
+    SELECT device_id, count(*) AS n, max(co2) AS co2_max FROM readings GROUP BY device_id;
+CREATE SINK viewed WITH (connector = 'sqlite', path = 'live.db', table = 'viewed') AS
+    SELECT * FROM per_device;
 SQL
 check "tcp -> sqlite job ends when the peer closes" "$E" run live.sql
 q live.db "SELECT device_id, n, co2_max FROM totals" >got_tot
 expect counts >want_tot
 check "running aggregate upserted: one row per key, final values" same got_tot want_tot
+q live.db "SELECT device_id, n, co2_max FROM viewed" >got_view
+check "a sink reading a running-aggregate view is keyed too" same got_view want_tot
 check "updates came in several batches" sh -c \
     "[ \$(sqlite3 live.db \"SELECT batch_id FROM _ember_batches WHERE sink = 'totals'\") -ge 3 ]"
 q live.db "SELECT device_id, ts, co2 FROM seen" >got_seen
