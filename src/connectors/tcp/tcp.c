@@ -3,7 +3,9 @@
  * a TCP socket (Spark's socketTextStream).
  *
  * Connects to host:port and hands every complete line to the engine in the
- * source's format. The socket is non-blocking, so poll never waits. When
+ * source's format. The socket is non-blocking, so reading never waits; a
+ * connection attempt waits at most 1 s (refused at once on a host that is
+ * up). When
  * the peer closes the connection the source either reconnects with
  * exponential backoff (reconnect = true, the default: a feed that restarts)
  * or ends its input (reconnect = false: a bounded stream, like a file).
