@@ -5,10 +5,9 @@
  * Connects to host:port and hands every complete line to the engine in the
  * source's format. The socket is non-blocking, so reading never waits; a
  * connection attempt waits at most 1 s (refused at once on a host that is
- * up). When
- * the peer closes the connection the source either reconnects with
- * exponential backoff (reconnect = true, the default: a feed that restarts)
- * or ends its input (reconnect = false: a bounded stream, like a file).
+ * up). When the peer closes the connection the source either reconnects
+ * with exponential backoff (reconnect = true, the default: a feed that
+ * restarts) or ends its input (reconnect = false: a bounded stream).
  * Delivery is at-most-once across a crash: TCP has no acknowledgement or
  * replay, so lines in flight when Ember stops are lost (docs/connectors.md).
  */
