@@ -42,8 +42,11 @@ wait_for() { # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s
 # BURSTS equal parts, PAUSE seconds apart, then closes. Runs in the
 # background (at most 60 s); its pid is added to PIDS, which kill_all stops.
 PIDS=""
-kill_all() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
+kill_child() { # kill_child PID: stops PID if it is still a child of this shell
+    [ -n "$1" ] && [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ] && kill "$1" 2>/dev/null
+}
+kill_all() { # stops the background processes in PIDS that are still running
+    for p in $PIDS; do kill_child "$p"; done
     PIDS=""
 }
 feeder() {

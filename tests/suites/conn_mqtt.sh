@@ -8,7 +8,7 @@ set -u
 BUILD=${1:?usage: conn_mqtt.sh BUILD_DIR [ASAN_DIR]}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-mqtt.XXXXXX") || exit 1
 BROKER=""
-broker_stop() { [ -n "$BROKER" ] && kill "$BROKER" 2>/dev/null && wait "$BROKER" 2>/dev/null; BROKER=""; }
+broker_stop() { kill_child "$BROKER" && wait "$BROKER" 2>/dev/null; BROKER=""; }
 trap 'kill_all; broker_stop; rm -rf "$TMP"' EXIT INT TERM
 . "$(dirname "$0")/../lib/conn.sh"
 E=$(cd "$BUILD" && pwd)/ember

@@ -7,7 +7,7 @@ set -u
 BUILD=${1:?usage: conn_nats.sh BUILD_DIR [ASAN_DIR]}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-nats.XXXXXX") || exit 1
 SERVER=""
-trap 'kill_all; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
+trap 'kill_all; kill_child "$SERVER"; rm -rf "$TMP"' EXIT INT TERM
 . "$(dirname "$0")/../lib/conn.sh"
 E=$(cd "$BUILD" && pwd)/ember
 NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
@@ -109,7 +109,7 @@ SQL
 PUB=$!
 PIDS="$PIDS $PUB"
 sleep 1.5
-kill "$SERVER"; wait "$SERVER" 2>/dev/null
+kill_child "$SERVER"; wait "$SERVER" 2>/dev/null
 sleep 3 # longer than ack_timeout: the batch in flight fails and is retried
 server_start
 wait "$PUB"
