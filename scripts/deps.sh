@@ -5,9 +5,13 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make cmake ninja-build pkg-config)
 pkgs+=(libmicrohttpd-dev) # web UI, REST API, /metrics (EMBER_HTTP)
+# connector libraries (each connector switches off when its library is missing)
+pkgs+=(libsqlite3-dev libpq-dev libcurl4-openssl-dev libmosquitto-dev libnats-dev)
 if [ "$what" = test ]; then
     pkgs+=(clang libclang-rt-14-dev)
     pkgs+=(curl python3 chromium) # tests/suites/http.sh, browser.sh
+    # connector suites: real servers and clients they start and query
+    pkgs+=(sqlite3 postgresql mosquitto nats-server)
     # node and npm from Debian unless some other node is already installed
     command -v node >/dev/null || pkgs+=(nodejs)
     command -v npm >/dev/null || pkgs+=(npm)

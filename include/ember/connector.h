@@ -19,6 +19,12 @@
  *   stop     -> flush and close; destroy -> free everything
  * Every callback returns 0 or a negative EM_E* code; details go to the
  * connector's log via em_conn_log.
+ *
+ * A sink's failed write or commit is retried by the engine with backoff:
+ * it calls write again from the micro-batch's first output batch, then
+ * commit. So a sink discards whatever it buffered (or rolls back what it
+ * began) for a batch whose write or commit failed. EM_EINVAL, EM_ETYPE,
+ * EM_EUNSUPPORTED and EM_ENOMEM are not retried: they fail the job.
  */
 #ifndef EMBER_CONNECTOR_H
 #define EMBER_CONNECTOR_H
@@ -146,6 +152,19 @@ typedef void (*em_ingest_fn)(void *self, const char *authorization, const char *
  * source has it) or EM_ENOMEM. */
 EM_API int em_conn_route(em_conn_ctx *cx, const char *path, uint64_t max_body, em_ingest_fn fn,
                          void *self);
+
+/* Sinks: the output columns an upsert is keyed on (0-based indexes into
+ * em_conn_schema), set when the sink is fed by a non-windowed aggregate
+ * (its GROUP BY columns) or created with em_sink_keyed. Returns the array
+ * (borrowed, valid until destroy) and its length in *n; NULL and *n = 0
+ * for append-only output. */
+EM_API const uint32_t *em_conn_key_columns(const em_conn_ctx *cx, uint32_t *n);
+/* The job's checkpoint directory, or NULL when the job runs without one.
+ * Batch ids continue across runs only with a checkpoint: a sink that
+ * records committed batch ids treats a run without one as a new lineage. */
+EM_API const char *em_conn_checkpoint_dir(const em_conn_ctx *cx);
+/* 1 once a stop was requested: a sink retrying an outage gives up. */
+EM_API int em_conn_stopping(const em_conn_ctx *cx);
 
 /* Where a source delivers records during poll. */
 typedef struct em_source_out em_source_out;

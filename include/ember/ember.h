@@ -289,6 +289,14 @@ EM_API em_stream *em_alerts(em_stream *in, const char *key_col, const char *time
 
 EM_API int em_sink(em_stream *in, const char *name, const char *connector,
                    const char *const *options);
+/* As em_sink, and the output is keyed: a keyed sink (sqlite, postgres)
+ * upserts on the nkeys columns named in key_cols (output column names,
+ * borrowed for the call) instead of appending. The SQL planner uses it for
+ * sinks fed by a non-windowed aggregate. Returns 0, or a negative code with
+ * the message in em_engine_errmsg (EM_ENOTFOUND for an unknown column). */
+EM_API int em_sink_keyed(em_stream *in, const char *name, const char *connector,
+                         const char *const *options, uint32_t nkeys,
+                         const char *const *key_cols);
 
 /* Prints the operator graph: one line per operator with its id, kind,
  * inputs, output columns and (for stateful operators) keys, windows and

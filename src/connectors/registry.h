@@ -10,6 +10,13 @@ extern const em_connector em_connector_generator;
 extern const em_connector em_connector_file;
 extern const em_connector em_connector_stdout;
 extern const em_connector em_connector_http;
+extern const em_connector em_connector_tcp;
+/* Built only when their library is found (cmake/connectors.cmake). */
+extern const em_connector em_connector_sqlite;
+extern const em_connector em_connector_postgres;
+extern const em_connector em_connector_webhook;
+extern const em_connector em_connector_mqtt;
+extern const em_connector em_connector_nats;
 
 /* NULL-terminated list of every connector compiled into this build. */
 extern const em_connector *const em_builtin_connectors[];

@@ -523,3 +523,10 @@ uint64_t em_ckpt_disk_bytes(const em_ckpt *ck)
     closedir(d);
     return total;
 }
+
+int64_t em_ckpt_oldest_snapshot(const em_ckpt *ck)
+{
+    int64_t ids[256];
+    size_t n = list_snaps(ck, ids, 256);
+    return n ? ids[n < SNAP_KEEP ? n - 1 : SNAP_KEEP - 1] : 0;
+}

@@ -76,6 +76,9 @@ int em_ckpt_write_snapshot(em_ckpt *ck, int64_t batch_id, const void *p, size_t 
 int em_ckpt_load_snapshot(em_ckpt *ck, int64_t skip_newer, int64_t *batch_id, em_buf *out,
                           em_errbuf *err);
 
+/* The batch id of the oldest snapshot kept (the fallback), 0 if none. */
+int64_t em_ckpt_oldest_snapshot(const em_ckpt *ck);
+
 /* The path of the directory for sink `name` (created), in buf. Returns 0,
  * EM_ELIMIT or EM_EIO. */
 int em_ckpt_sink_dir(em_ckpt *ck, const char *name, char *buf, size_t cap, em_errbuf *err);

@@ -120,6 +120,11 @@ static int write_snapshot(em_engine *e, int64_t batch_id)
     if (!rc) {
         e->snapshot_batch = batch_id;
         e->snapshot_us = em_wall_us();
+        /* recovery may fall back to the older kept snapshot: what comes
+         * before its batch is never read again */
+        int64_t safe = em_ckpt_oldest_snapshot(e->ckpt);
+        if (safe > 0)
+            em__sources_commit(e, safe);
         em_log_debug(&e->log, "checkpoint", "snapshot after batch %lld: %zu bytes in %.1f ms",
                      (long long)batch_id, b.len, (double)(em_mono_ns() - t0) / 1e6);
     }
@@ -361,6 +366,16 @@ int em__durable_recover(em_engine *e)
                     "recovering from %s: state after batch %lld, replaying %zu logged batches",
                     e->set.checkpoint_dir, (long long)snap, e->nreplay);
     return 0;
+}
+
+void em__sources_commit(em_engine *e, int64_t batch_id)
+{
+    for (uint32_t i = 0; i < e->nsources; i++) {
+        em_source_node *s = e->sources[i];
+        if (s->conn->commit && s->conn->commit(s->self, batch_id))
+            em_log_warn(&e->log, s->cx.component, "acknowledging batch %lld failed",
+                        (long long)batch_id);
+    }
 }
 
 /* ---- per micro-batch ---- */

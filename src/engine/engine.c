@@ -366,6 +366,32 @@ em_stream *em_late(em_stream *st)
 
 int em_sink(em_stream *in, const char *name, const char *connector, const char *const *options)
 {
+    return em_sink_keyed(in, name, connector, options, 0, NULL);
+}
+
+/* Resolves the upsert key columns of a sink into cx->keys. */
+static int sink_keys(em_engine *e, em_conn_ctx *cx, const em_schema *schema, uint32_t nkeys,
+                     const char *const *key_cols, const char *what)
+{
+    if (nkeys == 0)
+        return 0;
+    cx->keys = em_calloc(nkeys, sizeof *cx->keys);
+    if (!cx->keys)
+        return em__engine_fail(e, EM_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < nkeys; i++) {
+        int k = em_schema_find(schema, key_cols[i], strlen(key_cols[i]));
+        if (k < 0)
+            return em__engine_fail(e, EM_ENOTFOUND, "%s: no output column '%s' for the key",
+                                   what, key_cols[i]);
+        cx->keys[i] = (uint32_t)k;
+    }
+    cx->nkeys = nkeys;
+    return 0;
+}
+
+int em_sink_keyed(em_stream *in, const char *name, const char *connector,
+                  const char *const *options, uint32_t nkeys, const char *const *key_cols)
+{
     em_engine *e = in->engine;
     char what[96];
     snprintf(what, sizeof what, "sink %s", name);
@@ -389,6 +415,8 @@ int em_sink(em_stream *in, const char *name, const char *connector, const char *
         em__engine_fail(e, err.code, "%s", err.msg);
         goto fail;
     }
+    if (sink_keys(e, &s->cx, in->op->out_schema, nkeys, key_cols, what))
+        goto fail;
     if (c->init && c->init(&s->self, &s->cx, EM_CONNECTOR_SINK)) {
         em__engine_fail(e, EM_EINVAL, "%s: connector '%s' failed to initialise", what, c->name);
         goto fail;

@@ -42,6 +42,8 @@ struct em_conn_ctx {
     em_logger *log;
     char *state_dir;   /* sinks with a checkpoint: their own directory, else NULL */
     bool bounded;      /* a source that ends (em_conn_bounded) */
+    uint32_t *keys;            /* sinks: upsert key column indexes (owned), or NULL */
+    uint32_t nkeys;
 };
 
 typedef struct em_source_stats {
@@ -199,6 +201,9 @@ int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot);
 /* A graceful stop: snapshots the state after the last batch if the last
  * snapshot is older. */
 int em__durable_finish(em_engine *e);
+/* Tells every source that nothing up to the end of batch_id will be read
+ * again (connector commit): acknowledge upstream, release logs. */
+void em__sources_commit(em_engine *e, int64_t batch_id);
 /* Closes the checkpoint directory. */
 void em__durable_close(em_engine *e);
 

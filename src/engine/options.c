@@ -220,7 +220,26 @@ void em__conn_ctx_release(em_conn_ctx *cx)
     em__options_release(&cx->opts);
     em_free(cx->name);
     em_free(cx->state_dir);
+    em_free(cx->keys);
     cx->name = cx->state_dir = NULL;
+    cx->keys = NULL;
+    cx->nkeys = 0;
+}
+
+const uint32_t *em_conn_key_columns(const em_conn_ctx *cx, uint32_t *n)
+{
+    *n = cx->nkeys;
+    return cx->keys;
+}
+
+const char *em_conn_checkpoint_dir(const em_conn_ctx *cx)
+{
+    return cx->engine->set.checkpoint_dir;
+}
+
+int em_conn_stopping(const em_conn_ctx *cx)
+{
+    return cx->engine->stop_requests > 0;
 }
 
 const char *em_conn_name(const em_conn_ctx *cx)

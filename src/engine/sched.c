@@ -398,24 +398,58 @@ typedef struct sink_job {
     int64_t batch_id;
 } sink_job;
 
-static int write_sink(em_sink_node *s, int64_t batch_id)
+/* One attempt: every output batch of the micro-batch, then the commit. */
+static int write_sink_once(em_sink_node *s, int64_t batch_id)
 {
-    int64_t t0 = em_mono_ns();
     int rc = 0;
-    for (uint32_t i = 0; i < s->npending && !rc; i++) {
+    for (uint32_t i = 0; i < s->npending && !rc; i++)
         if (s->conn->write)
             rc = s->conn->write(s->self, s->pending[i], batch_id);
-        if (!rc)
-            s->stats.rows += em_batch_count(s->pending[i]);
-    }
     if (!rc && s->conn->commit)
         rc = s->conn->commit(s->self, batch_id);
-    if (rc)
-        s->stats.errors++;
-    else
+    return rc;
+}
+
+/* Writes and commits a sink's output for batch_id. A failed attempt (the
+ * sink's server is down) is retried with exponential backoff (100 ms
+ * doubling to 5 s) from the first output batch, so the batch is never
+ * dropped: the output batches stay valid in the micro-batch arena until
+ * this returns, and the sink's contract (ember/connector.h) is to discard
+ * what it had buffered for a batch whose write or commit failed. Retrying
+ * holds this micro-batch, and so back-pressures the sources. It gives up
+ * (the job then fails) on an error that retrying cannot fix (bad options,
+ * out of memory, a type the sink cannot store) or when a stop was requested
+ * and shutdown_timeout has passed, or a second stop arrived. */
+static int write_sink(em_sink_node *s, int64_t batch_id)
+{
+    em_engine *e = s->engine;
+    int64_t t0 = em_mono_ns(), delay_us = 100000, stop_seen_us = 0;
+    int rc;
+    for (uint32_t attempt = 1;; attempt++) {
+        rc = write_sink_once(s, batch_id);
+        if (!rc)
+            break;
+        s->stats.errors++; /* every failed attempt */
+        if (rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE || rc == EM_EUNSUPPORTED)
+            break;
+        if (e->stop_requests && !stop_seen_us)
+            stop_seen_us = em_wall_us();
+        if (e->stop_requests > 1 ||
+            (stop_seen_us && em_wall_us() - stop_seen_us >= e->set.shutdown_timeout_us))
+            break;
+        em_log_warn(&e->log, s->cx.component,
+                    "batch %lld: attempt %u failed (%s); retrying in %lld ms", (long long)batch_id,
+                    attempt, em_strerror(rc), (long long)(delay_us / 1000));
+        for (int64_t slept = 0; slept < delay_us && e->stop_requests < 2; slept += 50000)
+            em_sleep_us(delay_us - slept < 50000 ? delay_us - slept : 50000);
+        delay_us = delay_us * 2 > 5000000 ? 5000000 : delay_us * 2;
+    }
+    if (!rc) {
+        for (uint32_t i = 0; i < s->npending; i++)
+            s->stats.rows += em_batch_count(s->pending[i]);
         s->stats.batches++;
-    if (!rc)
         em__stats_sink_rows(s);
+    }
     s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
     s->npending = 0;
     return s->rc = rc;
@@ -573,6 +607,11 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     bool last = e->stop_requests || (wm == EM_TS_MAX && all_eof(e));
     if ((rc = em__durable_commit(e, cx.batch_id, last)))
         return rc;
+    /* Every sink committed. Without a checkpoint nothing will replay this
+     * batch: sources may acknowledge its input upstream now. With one,
+     * em__durable_commit tells them once a snapshot makes it safe. */
+    if (!e->ckpt)
+        em__sources_commit(e, cx.batch_id);
     for (uint32_t i = 0; i < e->nsources; i++)
         in_after += e->sources[i]->stats.records;
     /* 6 */

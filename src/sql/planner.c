@@ -50,6 +50,8 @@ typedef struct rel {
     em_stream *st;
     em_sql_pos pos;
     const char *key; /* tables: the PRIMARY KEY column */
+    const char **ukeys; /* views: upsert key output columns (sink_keys), or NULL */
+    uint32_t nukeys;
 } rel;
 
 /* The aggregation context of a SELECT after GROUP BY. */
@@ -139,7 +141,7 @@ static int add_rel(planner *p, const char *name, rel_kind kind, em_stream *st, e
         p->rels = v;
         p->caprels = nc;
     }
-    p->rels[p->nrels++] = (rel){pdup(p, name), kind, st, pos, NULL};
+    p->rels[p->nrels++] = (rel){pdup(p, name), kind, st, pos, NULL, NULL, 0};
     return 0;
 }
 
@@ -1419,6 +1421,83 @@ static int plan_source(planner *p, const em_sql_stmt *st, int table)
     return rc;
 }
 
+/* Index of an output column by case-insensitive name, or -1. */
+static int out_col(const em_schema *sch, const char *name)
+{
+    for (uint32_t i = 0; i < sch->nfields; i++)
+        if (strcasecmp(sch->fields[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether select item x computes GROUP BY expression g: the same column
+ * (qualifier ignored) or the same expression text. */
+static int same_group_expr(planner *p, const em_sql_expr *x, const em_sql_expr *g)
+{
+    if (x->kind == EM_SQL_E_COLUMN && g->kind == EM_SQL_E_COLUMN)
+        return strcasecmp(x->v.col.name, g->v.col.name) == 0;
+    return strcasecmp(expr_text(p, x), expr_text(p, g)) == 0;
+}
+
+/* The upsert key of a sink's query: for one SELECT with a non-windowed
+ * GROUP BY (or DISTINCT) whose every group expression is an output column,
+ * the names of those output columns (docs/sql.md, "Emission semantics").
+ * Returns the number of keys (0: append-only output). */
+static uint32_t sink_keys(planner *p, const em_sql_query *q, const em_stream *out,
+                          const char **names, uint32_t cap)
+{
+    const em_schema *sch = em_stream_schema(out);
+    if (q->nselects != 1)
+        return 0;
+    const em_sql_select *sel = q->selects[0];
+    const rel *v = NULL;
+    if (!sel->ngroup_by && !sel->distinct && sel->from && sel->from->kind == EM_SQL_FROM_NAME)
+        v = find_rel(p, sel->from->name);
+    if (v && v->kind == REL_VIEW && v->nukeys && v->nukeys <= cap) {
+        /* SELECT from one keyed view (a running aggregate): its key
+         * columns, when the output keeps them under their names */
+        for (uint32_t k = 0; k < v->nukeys; k++) {
+            int found = 0;
+            for (uint32_t i = 0; i < sel->nitems && !found; i++) {
+                const em_sql_select_item *it = &sel->items[i];
+                if (it->kind != EM_SQL_ITEM_EXPR)
+                    found = out_col(sch, v->ukeys[k]) >= 0;
+                else if (it->expr->kind == EM_SQL_E_COLUMN && !it->alias &&
+                         strcasecmp(it->expr->v.col.name, v->ukeys[k]) == 0)
+                    found = 1;
+            }
+            int c = out_col(sch, v->ukeys[k]);
+            if (!found || c < 0)
+                return 0;
+            names[k] = sch->fields[c].name;
+        }
+        return v->nukeys;
+    }
+    if (sel->nitems != sch->nfields || sel->nitems > cap)
+        return 0;
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
+            return 0;
+    if (sel->distinct && !sel->ngroup_by) {
+        for (uint32_t i = 0; i < sel->nitems; i++)
+            names[i] = sch->fields[i].name;
+        return sel->nitems;
+    }
+    uint32_t n = 0;
+    for (uint32_t g = 0; g < sel->ngroup_by; g++) {
+        const em_sql_expr *ge = sel->group_by[g];
+        if (ge->kind == EM_SQL_E_COLUMN && is_window_col(ge->v.col.name))
+            return 0; /* windowed: final results, appended */
+        uint32_t i = 0;
+        while (i < sel->nitems && !same_group_expr(p, sel->items[i].expr, ge))
+            i++;
+        if (i == sel->nitems || n == cap)
+            return 0; /* a group not in the output: no usable key */
+        names[n++] = sch->fields[i].name;
+    }
+    return n;
+}
+
 static int plan_stmt(planner *p, const em_sql_stmt *st)
 {
     switch (st->kind) {
@@ -1440,7 +1519,17 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
             return fail_engine(p, st->name_pos);
         int rc = plan_query(p, st->query, &out);
         em_engine_set_scope(p->e, NULL);
-        return rc ? rc : add_rel(p, st->name, REL_VIEW, out, st->name_pos);
+        if (rc || (rc = add_rel(p, st->name, REL_VIEW, out, st->name_pos)))
+            return rc;
+        const char *keys[MAX_COLS];
+        uint32_t nkeys = sink_keys(p, st->query, out, keys, MAX_COLS);
+        rel *v = &p->rels[p->nrels - 1];
+        if (nkeys && (v->ukeys = em_arena_calloc(&p->arena, nkeys, sizeof *v->ukeys))) {
+            for (uint32_t i = 0; i < nkeys; i++)
+                v->ukeys[i] = pdup(p, keys[i]);
+            v->nukeys = nkeys;
+        }
+        return 0;
     }
     case EM_SQL_STMT_CREATE_SINK: {
         if (find_rel(p, st->name))
@@ -1477,7 +1566,9 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
             if (rc)
                 return rc;
         }
-        if (em_sink(out, st->name, connector, kv))
+        const char *keys[MAX_COLS];
+        uint32_t nkeys = st->query ? sink_keys(p, st->query, out, keys, MAX_COLS) : 0;
+        if (em_sink_keyed(out, st->name, connector, kv, nkeys, keys))
             return fail_engine(p, option_pos(p, st));
         return add_rel(p, st->name, REL_SINK, NULL, st->name_pos);
     }

@@ -9,9 +9,14 @@
  * skipped. Position: file index and byte offset.
  *
  * Sink: appends the job's output, one line per row, to a file; the
- * micro-batch's rows are buffered and written at commit.
+ * micro-batch's rows are buffered and written at commit. With rotate_size
+ * or rotate_interval, the file is closed after the commit that reaches the
+ * size or age and renamed aside with its UTC time before its extension
+ * (out.jsonl -> out.20240501T120000.000Z.jsonl); writing goes on in a new
+ * file at path. A batch never spans two files; every CSV file gets a header.
  */
 #include "connectors/registry.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "ember/error.h"
@@ -35,6 +40,10 @@ static const em_option_def file_options[] = {
      "unit of numeric TIMESTAMP values"},
     {"max_line", EM_OPT_INT, "1048576", 64, 1073741824, NULL, 0, "longest accepted line, bytes"},
     {"append", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "sink: append instead of truncating"},
+    {"rotate_size", EM_OPT_INT, "0", 0, 1e15, NULL, 0,
+     "sink: rotate once the file holds this many bytes (0 = never)"},
+    {"rotate_interval", EM_OPT_DURATION, "0s", 0, 1e7, NULL, 0,
+     "sink: rotate a non-empty file this long after it was opened (0 = never)"},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -62,6 +71,9 @@ typedef struct file_conn {
     char *manifest;        /* path, or NULL without a checkpoint */
     int64_t committed;     /* last batch id in the file */
     uint64_t length;       /* file length after it */
+    int64_t rotate_size, rotate_us;
+    uint64_t out_bytes;    /* bytes in the current output file */
+    int64_t opened_us;     /* when it was opened */
 } file_conn;
 
 static int cmp_str(const void *a, const void *b)
@@ -196,6 +208,9 @@ static int open_sink_exactly_once(file_conn *f, const char *dir)
                         ? (uint64_t)st.st_size
                         : 0;
     }
+    struct stat now;
+    if (!fstat(f->out_fd, &now) && (uint64_t)now.st_size < f->length)
+        f->length = (uint64_t)now.st_size; /* rotated after the manifest was written */
     if (ftruncate(f->out_fd, (off_t)f->length) || lseek(f->out_fd, 0, SEEK_END) < 0) {
         em_conn_log(f->cx, 0, "cannot resume '%s' at byte %llu: %s", f->path,
                     (unsigned long long)f->length, strerror(errno));
@@ -214,15 +229,25 @@ static int file_start(void *self)
     file_conn *f = self;
     if (f->writer) {
         const char *dir = em_conn_state_dir(f->cx);
-        if (dir)
-            return open_sink_exactly_once(f, dir);
-        int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
-                    (em_opt_bool(em_conn_options(f->cx), "append") ? O_APPEND : O_TRUNC);
-        f->out_fd = open(f->path, flags, 0644);
-        if (f->out_fd < 0) {
-            em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path, strerror(errno));
-            return EM_EIO;
+        if (dir) {
+            int rc = open_sink_exactly_once(f, dir);
+            if (rc)
+                return rc;
+        } else {
+            int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
+                        (em_opt_bool(em_conn_options(f->cx), "append") ? O_APPEND : O_TRUNC);
+            f->out_fd = open(f->path, flags, 0644);
+            if (f->out_fd < 0) {
+                em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path,
+                            strerror(errno));
+                return EM_EIO;
+            }
         }
+        struct stat st;
+        f->out_bytes = fstat(f->out_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        f->opened_us = em_wall_us();
+        f->rotate_size = em_opt_int(em_conn_options(f->cx), "rotate_size");
+        f->rotate_us = em_opt_duration_us(em_conn_options(f->cx), "rotate_interval");
         return 0;
     }
     f->cap = READ_CHUNK + f->max_line;
@@ -428,22 +453,70 @@ static int write_manifest(file_conn *f, int64_t batch_id, uint64_t length)
     return 0;
 }
 
+/* Closes the output file, renames it aside with the current UTC time
+ * before its extension, and opens a new one at path. */
+static int rotate(file_conn *f)
+{
+    char stamp[32], aside[4200];
+    size_t n = em_ts_format(em_wall_us(), stamp); /* 2024-05-01T12:00:00.000Z */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (stamp[i] != '-' && stamp[i] != ':')
+            stamp[k++] = stamp[i];
+    stamp[k] = '\0';
+    const char *slash = strrchr(f->path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : f->path, '.');
+    int base = dot && dot != (slash ? slash + 1 : f->path) ? (int)(dot - f->path)
+                                                           : (int)strlen(f->path);
+    snprintf(aside, sizeof aside, "%.*s.%s%s", base, f->path, stamp, f->path + base);
+    for (int i = 1; access(aside, F_OK) == 0 && i < 1000; i++)
+        snprintf(aside, sizeof aside, "%.*s.%s-%d%s", base, f->path, stamp, i, f->path + base);
+    if (fsync(f->out_fd) != 0 && errno != EINVAL)
+        em_conn_log(f->cx, 1, "fsync of '%s' failed: %s", f->path, strerror(errno));
+    close(f->out_fd);
+    f->out_fd = -1;
+    int renamed = rename(f->path, aside) == 0;
+    if (!renamed) /* keep appending to the same file */
+        em_conn_log(f->cx, 0, "cannot rotate '%s' to '%s': %s", f->path, aside, strerror(errno));
+    f->out_fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC | (renamed ? O_TRUNC : O_APPEND),
+                     0644);
+    if (f->out_fd < 0) {
+        em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path, strerror(errno));
+        return EM_EIO;
+    }
+    if (!renamed)
+        return EM_EIO;
+    f->writer->wrote_header = 0; /* a CSV header in every file */
+    f->out_bytes = 0;
+    f->opened_us = em_wall_us();
+    em_conn_log(f->cx, 3, "rotated to '%s'", aside);
+    return 0;
+}
+
 static int file_commit(void *self, int64_t batch_id)
 {
     file_conn *f = self;
     if (f->manifest && batch_id <= f->committed)
         return 0;
     size_t off = 0;
+    if (f->out_fd < 0 &&
+        (f->out_fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        em_conn_log(f->cx, 0, "cannot open '%s' for writing: %s", f->path, strerror(errno));
+        em_buf_reset(&f->out);
+        return EM_EIO;
+    }
     while (off < f->out.len) {
         ssize_t n = write(f->out_fd, f->out.ptr + off, f->out.len - off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             em_conn_log(f->cx, 0, "write to '%s' failed: %s", f->path, strerror(errno));
+            em_buf_reset(&f->out); /* the engine retries the batch from its first write */
             return EM_EIO;
         }
         off += (size_t)n;
     }
+    f->out_bytes += f->out.len;
     em_buf_reset(&f->out);
     if (f->manifest) {
         if (fdatasync(f->out_fd)) {
@@ -456,6 +529,14 @@ static int file_commit(void *self, int64_t batch_id)
         f->committed = batch_id;
         f->length += off;
     }
+    if (f->out_bytes > 0 &&
+        ((f->rotate_size && f->out_bytes >= (uint64_t)f->rotate_size) ||
+         (f->rotate_us && em_wall_us() - f->opened_us >= f->rotate_us)))
+        if (!rotate(f) && f->manifest) { /* the batch is written: a failed rotation is only logged */
+            f->length = 0; /* a new, empty file */
+            if (write_manifest(f, batch_id, 0))
+                return EM_EIO;
+        }
     return 0;
 }
 

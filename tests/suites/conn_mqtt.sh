@@ -1,0 +1,137 @@
+#!/bin/sh
+# tests/suites/conn_mqtt.sh - the mqtt source and sink against a mosquitto
+# broker this suite starts on a free loopback port (generated config, temp
+# dir) and stops on exit. Ember publishes with one job and subscribes with
+# another; the subscriber writes into SQLite, read back with sqlite3.
+#   usage: tests/suites/conn_mqtt.sh BUILD_DIR [ASAN_DIR]
+set -u
+BUILD=${1:?usage: conn_mqtt.sh BUILD_DIR [ASAN_DIR]}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-mqtt.XXXXXX") || exit 1
+BROKER=""
+broker_stop() { kill_child "$BROKER" && wait "$BROKER" 2>/dev/null; BROKER=""; }
+trap 'kill_all; broker_stop; rm -rf "$TMP"' EXIT INT TERM
+. "$(dirname "$0")/../lib/conn.sh"
+E=$(cd "$BUILD" && pwd)/ember
+MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$MOSQ" ] || skip_all "mosquitto missing (scripts/deps.sh test)"
+command -v sqlite3 >/dev/null || skip_all "sqlite3 CLI missing"
+cd "$TMP" || exit 1
+MPORT=$(free_port)
+cat >mosquitto.conf <<CONF
+listener $MPORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $TMP/
+autosave_interval 1
+max_queued_messages 100000
+CONF
+broker_start() {
+    "$MOSQ" -c mosquitto.conf >>broker.log 2>&1 &
+    BROKER=$!
+    wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $MPORT))"
+}
+broker_start || skip_all "mosquitto did not start"
+
+"$E" generate --devices 6 --count 3000 --seed 11 >r.jsonl
+python3 -c '
+import json
+for l in open("r.jsonl"):
+    r = json.loads(l)
+    print("%s|%s|%s" % (r["device_id"], r["ts"], r["co2"]))
+' | sort >want
+rows_are_input() { # DB: table r holds exactly the input rows
+    sqlite3 "$1" "SELECT device_id, ts, co2 FROM r" | sort >got
+    cmp got want >/dev/null || { diff got want | head -5; echo "$(wc -l <got) rows"; return 1; }
+}
+count() { sqlite3 "$1" "SELECT count(*) FROM r" 2>/dev/null || echo 0; }
+
+subscriber() { # subscriber DB CLIENT_ID EXTRA_SINK_OPTIONS [EXTRA_SOURCE_OPTIONS]
+    cat >sub.sql <<SQL
+SET batch_interval = '100ms';
+CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
+    WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT', topic = 'sensors/+/readings',
+          qos = 1, topic_columns = 'device_id=2', client_id = '$2', clean_session = false${4:-});
+CREATE SINK out WITH (connector = 'sqlite', path = '$1', table = 'r'$3) AS
+    SELECT device_id, ts, co2 FROM readings;
+SQL
+    "$E" run sub.sql 2>"$1.log" &
+    SUB=$!
+    PIDS="$PIDS $SUB"
+    wait_for 10 grep -q "subscribed" "$1.log"
+}
+
+# 1. publish 3000 readings (topic per device, QoS 1) -> subscribe with a
+#    wildcard, device id from the topic -> SQLite: counts match exactly.
+subscriber a.db sub-a ""
+cat >pub.sql <<SQL
+CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
+    WITH (connector = 'file', path = 'r.jsonl');
+CREATE SINK out WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT',
+                      topic = 'sensors/{dev}/readings', qos = 1) AS
+    SELECT device_id AS dev, ts, co2 FROM readings;
+SQL
+check "publishing job exits 0 once the broker acknowledged everything" "$E" run pub.sql
+wait_for 20 sh -c "[ \$(sqlite3 a.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "MQTT -> ember -> SQLite: every reading exactly once" rows_are_input a.db
+check "device id taken from the topic level" sh -c \
+    "[ \$(sqlite3 a.db 'SELECT count(DISTINCT device_id) FROM r') -eq 6 ]"
+
+# 2. persistent session: readings published while the subscriber is away
+#    are queued by the broker and delivered when it comes back.
+check "publishing while the subscriber is away" "$E" run pub.sql
+subscriber c.db sub-a ""
+wait_for 20 sh -c "[ \$(sqlite3 c.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "persistent session: the queued readings arrive, exactly once" rows_are_input c.db
+
+# the same with MQTT 5 (a session lasts its expiry interval)
+subscriber d.db sub-d "" ", protocol = '5'"
+kill -TERM "$SUB"; wait "$SUB"
+"$E" run pub.sql
+subscriber d.db sub-d "" ", protocol = '5'"
+wait_for 20 sh -c "[ \$(sqlite3 d.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "MQTT 5 persistent session: queued readings arrive, exactly once" rows_are_input d.db
+
+# 3. mosquitto restarted mid-stream, QoS 1 and a persistent session: the
+#    publisher's unacknowledged batch is published again and the broker
+#    keeps the subscriber's queue; the SQLite sink, keyed on (device_id, ts),
+#    holds every reading exactly once.
+subscriber b.db sub-b ", key = 'device_id, ts'"
+PORT=$(free_port)
+feeder "$PORT" r.jsonl 15 0.3
+cat >live.sql <<SQL
+SET batch_interval = '100ms';
+CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
+    WITH (connector = 'tcp', port = $PORT, reconnect = false);
+CREATE SINK out WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT',
+                      topic = 'sensors/{dev}/readings', qos = 1, ack_timeout = '1s') AS
+    SELECT device_id AS dev, ts, co2 FROM readings;
+SQL
+"$E" run live.sql 2>live.log &
+PUB=$!
+PIDS="$PIDS $PUB"
+wait_for 20 sh -c "[ \$(sqlite3 b.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -gt 200 ]"
+broker_stop
+sleep 1
+broker_start
+wait "$PUB"
+check "publisher survives the broker restart and exits 0" test $? -eq 0
+wait_for 30 sh -c "[ \$(sqlite3 b.db 'SELECT count(*) FROM r' 2>/dev/null || echo 0) -ge 3000 ]"
+sleep 0.5
+kill -TERM "$SUB"; wait "$SUB"
+check "restart: every reading in SQLite exactly once" rows_are_input b.db
+check "restart: the outage was logged and the batch published again" sh -c \
+    "grep -q 'lost the connection' live.log && grep -q 'published again' live.log"
+check "restart: the subscriber reconnected" grep -q "lost the connection" b.db.log
+
+# 4. bad options are errors naming the option
+sed 's/topic_columns = .device_id=2./topic_columns = '"'nope=2'"'/' sub.sql >bad.sql
+check "unknown topic column: exit 1 naming it" sh -c "! '$E' run bad.sql 2>err && grep -q \"topic_columns\" err"
+sed 's#mqtt://127.0.0.1#http://127.0.0.1#' pub.sql >bad2.sql
+check "bad url scheme: exit 1" sh -c "! '$E' run bad2.sql 2>err && grep -q \"option 'url'\" err"
+summary
