@@ -74,11 +74,27 @@ void em_writer_destroy(em_writer *w);
 
 typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
 
+/* The JSON reader remembers, for the k-th key of a record, the key it saw
+ * there last and its column: NDJSON producers write keys in a fixed order,
+ * so most keys resolve with one memcmp instead of a schema search. */
+#define EM__KEY_SLOTS 32
+#define EM__KEY_MAX 31
+
+typedef struct em__key_slot {
+    uint8_t len;             /* 0: empty slot */
+    char name[EM__KEY_MAX];  /* the key's bytes, as written */
+    int col;                 /* its column, or -1 (not in the schema) */
+} em__key_slot;
+
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
     int64_t ts_mul; /* microseconds per numeric timestamp unit */
     em_buf scratch; /* decoded strings / unquoted fields */
+    em__key_slot keys[EM__KEY_SLOTS];
+    char ts_date[10];  /* the last ISO date parsed ("2024-05-01") ... */
+    int64_t ts_days;   /* ... and its day number */
+    int ts_date_ok;
 };
 
 struct em_writer {

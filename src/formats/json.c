@@ -21,6 +21,11 @@
 #define SCRATCH_MAX ((size_t)1 << 26)
 #define MAX_DEPTH   64
 
+/* Powers of ten exactly representable as doubles. */
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 /* ---- handles ---- */
 
 int em_reader_create(em_reader **out, const char *format, const em_schema *schema,
@@ -196,6 +201,47 @@ static int to_double(const char *p, size_t n, double *out)
     return 0;
 }
 
+/* Clinger's fast path: a token [-]digits[.digits] with at most 15
+ * significant digits is mantissa / 10^k with both exact in a double, and one
+ * IEEE division rounds correctly, so the result equals strtod's. Returns 0
+ * and *out, or -1 when the token needs strtod. */
+static int fast_double(const char *p, size_t n, double *out)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, frac = -1;
+    uint64_t m = 0;
+    if (p[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c >= '0' && c <= '9') {
+            if (m != 0 || c != '0')
+                digits++; /* significant: leading zeros are not */
+            m = m * 10 + (uint64_t)(c - '0');
+            if (frac >= 0)
+                frac++;
+            if (digits > 15)
+                return -1;
+        } else if (c == '.') {
+            frac = 0;
+        } else {
+            return -1; /* exponent */
+        }
+    }
+    if (m >= (UINT64_C(1) << 53))
+        return -1;
+    double v = (double)m;
+    if (frac > 0) {
+        if (frac > 22)
+            return -1;
+        v /= pow10_exact[frac];
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
 /* Stores a number token (already validated by scan_number) into col. */
 static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
                       int is_int, size_t pos, em_errbuf *err)
@@ -219,7 +265,7 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
         em_batch_builder_set_i64(bb, col, iv);
         return 0;
     case EM_TYPE_DOUBLE:
-        if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
+        if (fast_double(p, n, &dv) != 0 && to_double(p, n, &dv) != 0) return EM_ENOMEM;
         em_batch_builder_set_f64(bb, col, dv);
         return 0;
     case EM_TYPE_TEXT:
@@ -289,11 +335,62 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
                    v.ptr, vpos);
 }
 
+/* Writes the decimal digits of v to out; returns their count. */
+static size_t put_u64(uint64_t v, char *out)
+{
+    char d[24];
+    size_t n = 0, k = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[k++] = d[--n];
+    return k;
+}
+
+/* The common case of em__fmt_double: v = m / 10^k exactly as a double for a
+ * small k, with 1e-4 <= |v| < 1e9 so that m has at most 15 digits. Then m
+ * scaled by 10^-k is what %.15g prints (v is within half an ulp of it, far
+ * inside the 15th digit's rounding interval), and the smallest such k is
+ * the shortest form. Returns the length, 0 when v needs snprintf. */
+static size_t fast_fmt_double(double v, char *out)
+{
+    double a = v < 0 ? -v : v;
+    if (!(a >= 1e-4 && a < 1e9))
+        return 0;
+    for (int k = 0; k <= 6; k++) {
+        double scaled = a * pow10_exact[k];
+        double m = floor(scaled + 0.5);
+        if (m / pow10_exact[k] != a)
+            continue;
+        uint64_t um = (uint64_t)m, ip = um, fp = 0, div = 1;
+        for (int j = 0; j < k; j++)
+            div *= 10;
+        ip = um / div;
+        fp = um % div;
+        size_t n = 0;
+        if (v < 0)
+            out[n++] = '-';
+        n += put_u64(ip, out + n);
+        if (k) {
+            out[n++] = '.';
+            for (uint64_t d = div / 10; d; d /= 10)
+                out[n++] = (char)('0' + fp / d % 10);
+        }
+        out[n] = 0;
+        return n;
+    }
+    return 0;
+}
+
 size_t em__fmt_double(double v, char *out)
 {
     static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
     int len = 0;
     if (isnan(v) || isinf(v)) return 0;
+    size_t fast = fast_fmt_double(v, out);
+    if (fast) return fast;
     for (int i = 0; i < 3; i++) {
         len = snprintf(out, 32, fmts[i], v);
         if (strtod(out, NULL) == v) break;
@@ -314,8 +411,10 @@ static int jerr(jp *s, const char *what)
     return em_errf(s->err, EM_EPARSE, "invalid JSON: %s at byte %zu", what, s->i);
 }
 
-static void skip_ws(jp *s)
+static inline void skip_ws(jp *s)
 {
+    if (s->i < s->n && (unsigned char)s->p[s->i] > ' ')
+        return; /* the common case: no whitespace at all */
     while (s->i < s->n && is_space(s->p[s->i]))
         s->i++;
 }
@@ -446,6 +545,36 @@ static int decode_string(jp *s, em_buf *out)
     }
 }
 
+/* The common case of a string: printable ASCII without escapes. At the
+ * opening quote, returns 1 with *start and *len the contents and s->i after the
+ * closing quote; returns 0 (s->i unchanged) when the string needs
+ * decode_string (an escape, a control or non-ASCII byte, no closing quote). */
+static int plain_string(jp *s, size_t *start, size_t *len)
+{
+    const char *b = s->p + s->i + 1, *e = s->p + s->n, *c = b;
+    /* eight bytes at a time: stop at the first '"', '\\', control or
+     * non-ASCII byte (SWAR: a byte is flagged when < 0x20, >= 0x80, or equal
+     * to 0x22 / 0x5C, via the classic has-zero-byte trick) */
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    while (e - c >= 8) {
+        uint64_t w;
+        memcpy(&w, c, 8);
+        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20) | w;
+        if (hit & high) break;
+        c += 8;
+    }
+    while (c < e && *c != '"') {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x80 || *c == '\\') return 0;
+        c++;
+    }
+    if (c >= e) return 0;
+    *start = (size_t)(b - s->p);
+    *len = (size_t)(c - b);
+    s->i = (size_t)(c - s->p) + 1;
+    return 1;
+}
+
 static int match_lit(jp *s, const char *lit)
 {
     size_t k = strlen(lit);
@@ -462,7 +591,8 @@ static int skip_value(jp *s, int depth)
     skip_ws(s);
     if (s->i >= s->n) return jerr(s, "expected a value");
     char c = s->p[s->i];
-    if (c == '"') return decode_string(s, NULL);
+    size_t ps, pl;
+    if (c == '"') return plain_string(s, &ps, &pl) ? 0 : decode_string(s, NULL);
     if (c == 't') return match_lit(s, "true");
     if (c == 'f') return match_lit(s, "false");
     if (c == 'n') return match_lit(s, "null");
@@ -502,6 +632,59 @@ static int skip_value(jp *s, int depth)
     return 0;
 }
 
+/* Two digits at p, or -1. */
+static inline int two_digits(const char *p)
+{
+    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* The common timestamp shape "YYYY-MM-DDTHH:MM:SS[.f...]Z" without
+ * em_ts_parse's generality; the date's day number is cached, since
+ * consecutive records share it. Returns 0 and *us, or -1 for any other
+ * shape (em_ts_parse then decides). */
+static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
+{
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[n - 1] != 'Z')
+        return -1;
+    int64_t days;
+    if (r->ts_date_ok && memcmp(p, r->ts_date, 10) == 0) {
+        days = r->ts_days;
+    } else {
+        int64_t d0;
+        char tmp[11];
+        memcpy(tmp, p, 10);
+        tmp[10] = 0;
+        if (em_ts_parse(tmp, 10, &d0) != 0) return -1;
+        days = d0 / (INT64_C(86400) * EM_USEC_PER_SEC);
+        memcpy(r->ts_date, p, 10);
+        r->ts_days = days;
+        r->ts_date_ok = 1;
+    }
+    int h = two_digits(p + 11), mi = two_digits(p + 14), se = two_digits(p + 17);
+    if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 60) return -1;
+    int64_t frac = 0;
+    size_t i = 19;
+    if (i < n - 1) {
+        if (p[i] != '.') return -1;
+        int nd = 0;
+        for (i++; i < n - 1; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) return -1;
+            if (nd < 6) {
+                frac = frac * 10 + d;
+                nd++;
+            }
+        }
+        if (nd == 0) return -1;
+        while (nd++ < 6)
+            frac *= 10;
+    }
+    *us = (days * 86400 + h * 3600 + mi * 60 + se) * EM_USEC_PER_SEC + frac;
+    return 0;
+}
+
 /* Parses the value at s->i into column col. */
 static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
 {
@@ -509,6 +692,16 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     size_t pos = s->i;
     em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
+    size_t ps, pl;
+    if (c == '"' && plain_string(s, &ps, &pl)) {
+        if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + ps, pl);
+        int64_t us;
+        if (t == EM_TYPE_TIMESTAMP && fast_iso_ts(r, s->p + ps, pl, &us) == 0) {
+            em_batch_builder_set_i64(bb, col, us);
+            return 0;
+        }
+        return em__fmt_set_text(r, bb, col, s->p + ps, pl, pos, s->err);
+    }
     if (c == '"') {
         em_buf_reset(&r->scratch);
         if ((rc = decode_string(s, &r->scratch)) != 0) return rc;
@@ -539,6 +732,37 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
 
+/* Parses the key at s->i (the k-th of the record) and returns its column
+ * (-1 if not in the schema); *rc gets a parse error. */
+static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
+{
+    size_t ks, kl;
+    *rc = 0;
+    if (k < EM__KEY_SLOTS) { /* the key this slot saw last time, compared in place */
+        const em__key_slot *slot = &r->keys[k];
+        size_t at = s->i + 1 + slot->len;
+        if (slot->len && at < s->n && s->p[at] == '"' &&
+            memcmp(s->p + s->i + 1, slot->name, slot->len) == 0) {
+            s->i = at + 1;
+            return slot->col;
+        }
+    }
+    if (plain_string(s, &ks, &kl)) {
+        em__key_slot *slot = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
+        if (slot && slot->len == kl && memcmp(slot->name, s->p + ks, kl) == 0) return slot->col;
+        int col = em_schema_find(r->schema, s->p + ks, kl);
+        if (slot && kl > 0 && kl <= EM__KEY_MAX) {
+            memcpy(slot->name, s->p + ks, kl);
+            slot->len = (uint8_t)kl;
+            slot->col = col;
+        }
+        return col;
+    }
+    em_buf_reset(&r->scratch);
+    if ((*rc = decode_string(s, &r->scratch)) != 0) return -1;
+    return em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
+}
+
 static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
 {
     jp s = {p, n, 0, err};
@@ -551,13 +775,11 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
     if (s.i < n && p[s.i] == '}') {
         s.i++;
     } else {
-        for (;;) {
+        for (uint32_t k = 0;; k++) {
             skip_ws(&s);
             if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
-            em_buf_reset(&r->scratch);
-            if ((rc = decode_string(&s, &r->scratch)) != 0) return rc;
-            int col =
-                em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
+            int col = key_column(r, &s, k, &rc);
+            if (rc) return rc;
             skip_ws(&s);
             if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
             s.i++;
@@ -655,7 +877,11 @@ static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
         return em_buf_puts(out, c->v.b[row] ? "true" : "false");
     case EM_TYPE_BIGINT:
     case EM_TYPE_INTERVAL:
-        return em_buf_printf(out, "%lld", (long long)c->v.i64[row]);
+        len = 0;
+        if (c->v.i64[row] < 0) tmp[len++] = '-';
+        len += put_u64(c->v.i64[row] < 0 ? 0 - (uint64_t)c->v.i64[row] : (uint64_t)c->v.i64[row],
+                       tmp + len);
+        return em_buf_append(out, tmp, len);
     case EM_TYPE_DOUBLE:
         len = em__fmt_double(c->v.f64[row], tmp);
         return len ? em_buf_append(out, tmp, len) : em_buf_puts(out, "null");
