@@ -116,6 +116,7 @@ typedef struct group {
 static const group groups[] = {
     {em__bench_core, &em__bench_core_n},
     {em__bench_sensor, &em__bench_sensor_n},
+    {em__bench_nexmark, &em__bench_nexmark_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

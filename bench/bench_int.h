@@ -46,6 +46,10 @@ extern const uint32_t em__bench_core_n;
 extern const em__bench_def em__bench_sensor[];
 extern const uint32_t em__bench_sensor_n;
 
+/* bench_nexmark.c: nexmark-q0 ... q8 */
+extern const em__bench_def em__bench_nexmark[];
+extern const uint32_t em__bench_nexmark_n;
+
 /* bench_job.c: whole SQL jobs. The `null` sink connector counts output rows
  * (em__bench_null_rows: the total of the current job). */
 extern const em_connector em__bench_null_sink;

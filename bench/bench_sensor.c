@@ -16,6 +16,9 @@
  *   purchase in turn), filter event_type = 'view', join the campaign table
  *   (ad_id -> campaign_id, a reference table loaded from a file), 10 s
  *   event-time tumbling count per campaign.
+ *
+ * With em_bench_opts.emit_dir nothing is timed: a small input and the job
+ * (with a file sink) are written there for tests/bench/sensor_ref.py.
  */
 #include "bench_int.h"
 
@@ -96,17 +99,68 @@ static const char sensor_sql[] =
     "    WATERMARK FOR ts AS ts - INTERVAL '30' SECOND)\n"
     "    WITH (connector = 'file', path = '%s', format = 'json');\n"
     "CREATE VIEW clean AS SELECT * FROM readings WHERE pm25 BETWEEN 0 AND 1000;\n"
-    "CREATE SINK per_minute WITH (connector = 'null') AS\n"
+    "CREATE SINK per_minute WITH (%s) AS\n"
     "    SELECT device_id, window_start, window_end, avg(pm25) AS pm25_avg,\n"
     "           min(pm25) AS pm25_min, max(pm25) AS pm25_max, count(*) AS n\n"
     "    FROM TUMBLE(clean, ts, INTERVAL '1' MINUTE)\n"
     "    GROUP BY device_id, window_start, window_end;\n";
+
+/* Opens DIR/NAME for writing (--emit). */
+static int emit_open(const em_bench_opts *o, const char *name, char *path, size_t cap,
+                     FILE **f)
+{
+    snprintf(path, cap, "%s/%s", o->emit_dir, name);
+    if (!(*f = fopen(path, "w"))) {
+        fprintf(stderr, "ember: bench: cannot write '%s'\n", path);
+        return EM_EIO;
+    }
+    return 0;
+}
+
+/* Writes sql to DIR/NAME (--emit). */
+static int emit_sql(const em_bench_opts *o, const char *name, const char *sql)
+{
+    char path[4096];
+    FILE *f;
+    int rc = emit_open(o, name, path, sizeof path, &f);
+    if (rc)
+        return rc;
+    size_t n = strlen(sql);
+    rc = fwrite(sql, 1, n, f) == n ? 0 : EM_EIO;
+    if (fclose(f) && !rc)
+        rc = EM_EIO;
+    return rc;
+}
+
+/* With --emit: a small input (150,000 readings x scale: 2.5 minutes) in DIR/readings.jsonl
+ * and the job as DIR/sensor.sql writing DIR/sensor.out. */
+static int emit_sensor(const em_bench_opts *o, em__bench_result *r)
+{
+    char path[4096], sink[4200], sql[16384];
+    FILE *f;
+    uint64_t count = (uint64_t)(150000 * o->scale), bytes;
+    int rc = emit_open(o, "readings.jsonl", path, sizeof path, &f);
+    if (rc)
+        return rc;
+    rc = write_readings(f, count, &bytes);
+    if (fclose(f) && !rc)
+        rc = EM_EIO;
+    snprintf(sink, sizeof sink, "connector = 'file', path = '%s/sensor.out'", o->emit_dir);
+    snprintf(sql, sizeof sql, sensor_sql, o->workers, path, sink);
+    if (!rc)
+        rc = emit_sql(o, "sensor.sql", sql);
+    r->records = count;
+    r->note = "emitted; nothing timed";
+    return rc;
+}
 
 static int bench_sensor(const em_bench_opts *o, em__bench_result *r)
 {
     char path[512], sql[4096];
     FILE *f = NULL;
     uint64_t count = scaled(o, 8e6), bytes = 0, out = 0;
+    if (o->emit_dir)
+        return emit_sensor(o, r);
     int rc = em__bench_tmpfile(path, sizeof path, "sensor", &f);
     if (rc)
         return rc;
@@ -115,7 +169,7 @@ static int bench_sensor(const em_bench_opts *o, em__bench_result *r)
         rc = EM_EIO;
     if (rc)
         goto done;
-    snprintf(sql, sizeof sql, sensor_sql, o->workers, path);
+    snprintf(sql, sizeof sql, sensor_sql, o->workers, path, "connector = 'null'");
     em__bench_rss_reset();
     if ((rc = em__bench_job_run(sql, NULL, 0, NULL, r, &out)))
         goto done;
@@ -168,9 +222,10 @@ static int write_campaigns(FILE *f)
     return 0;
 }
 
-/* count events, event time 10 µs apart (100,000 events per second of event
- * time) from 2026-01-01, in milliseconds as YSB's generator writes them. */
-static int write_ad_events(FILE *f, uint64_t count, uint64_t *bytes)
+/* count events, event time gap_us apart (10: 100,000 events per second of
+ * event time) from 2026-01-01, in milliseconds as YSB's generator writes
+ * them. */
+static int write_ad_events(FILE *f, uint64_t count, int64_t gap_us, uint64_t *bytes)
 {
     static const char *const types[] = {"view", "click", "purchase"};
     static const char *const ad_types[] = {"banner", "modal", "sponsored-search", "mail",
@@ -190,7 +245,7 @@ static int write_ad_events(FILE *f, uint64_t count, uint64_t *bytes)
                          "\"ad_type\":\"%s\",\"event_type\":\"%s\",\"event_time\":%lld,"
                          "\"ip_address\":\"10.%u.%u.%u\"}\n",
                          user, page, ads[(h >> 40) % (YSB_CAMPAIGNS * YSB_ADS_PER_CAMPAIGN)],
-                         ad_types[(h >> 8) % 5], types[i % 3], (long long)(t0 + (int64_t)i / 100),
+                         ad_types[(h >> 8) % 5], types[i % 3], (long long)(t0 + (int64_t)i * gap_us / 1000),
                          (unsigned)(h >> 12) & 255, (unsigned)(h >> 24) & 255,
                          (unsigned)(h >> 32) & 255);
         if (fwrite(line, 1, (size_t)n, f) != (size_t)n)
@@ -214,16 +269,45 @@ static const char ysb_sql[] =
     "CREATE VIEW views AS SELECT c.campaign_id, e.event_time\n"
     "    FROM ad_events e JOIN campaigns c ON e.ad_id = c.ad_id\n"
     "    WHERE e.event_type = 'view';\n"
-    "CREATE SINK per_campaign WITH (connector = 'null') AS\n"
+    "CREATE SINK per_campaign WITH (%s) AS\n"
     "    SELECT campaign_id, window_start, window_end, count(*) AS views\n"
     "    FROM TUMBLE(views, event_time, INTERVAL '10' SECOND)\n"
     "    GROUP BY campaign_id, window_start, window_end;\n";
+
+/* With --emit: DIR/ad_events.jsonl (120,000 events x scale, 250 µs apart:
+ * 30 s of event time), DIR/campaigns.jsonl and DIR/ysb.sql writing DIR/ysb.out. */
+static int emit_ysb(const em_bench_opts *o, em__bench_result *r)
+{
+    char epath[4096], cpath[4096], sink[4200], sql[16384];
+    FILE *ef, *cf;
+    uint64_t count = (uint64_t)(120000 * o->scale), bytes;
+    int rc = emit_open(o, "ad_events.jsonl", epath, sizeof epath, &ef);
+    if (rc)
+        return rc;
+    rc = write_ad_events(ef, count, 250, &bytes);
+    if (fclose(ef) && !rc)
+        rc = EM_EIO;
+    if (!rc && !(rc = emit_open(o, "campaigns.jsonl", cpath, sizeof cpath, &cf))) {
+        rc = write_campaigns(cf);
+        if (fclose(cf) && !rc)
+            rc = EM_EIO;
+    }
+    snprintf(sink, sizeof sink, "connector = 'file', path = '%s/ysb.out'", o->emit_dir);
+    snprintf(sql, sizeof sql, ysb_sql, o->workers, epath, cpath, sink);
+    if (!rc)
+        rc = emit_sql(o, "ysb.sql", sql);
+    r->records = count;
+    r->note = "emitted; nothing timed";
+    return rc;
+}
 
 static int bench_ysb(const em_bench_opts *o, em__bench_result *r)
 {
     char epath[512], cpath[512], sql[4096];
     FILE *ef = NULL, *cf = NULL;
     uint64_t count = scaled(o, 10e6), bytes = 0, out = 0;
+    if (o->emit_dir)
+        return emit_ysb(o, r);
     int rc = em__bench_tmpfile(epath, sizeof epath, "ysb-events", &ef);
     if (rc)
         return rc;
@@ -232,7 +316,7 @@ static int bench_ysb(const em_bench_opts *o, em__bench_result *r)
         unlink(epath);
         return rc;
     }
-    rc = write_ad_events(ef, count, &bytes);
+    rc = write_ad_events(ef, count, 10, &bytes);
     if (!rc)
         rc = write_campaigns(cf);
     if (fclose(ef) && !rc)
@@ -241,7 +325,7 @@ static int bench_ysb(const em_bench_opts *o, em__bench_result *r)
         rc = EM_EIO;
     if (rc)
         goto done;
-    snprintf(sql, sizeof sql, ysb_sql, o->workers, epath, cpath);
+    snprintf(sql, sizeof sql, ysb_sql, o->workers, epath, cpath, "connector = 'null'");
     em__bench_rss_reset();
     if ((rc = em__bench_job_run(sql, NULL, 0, NULL, r, &out)))
         goto done;
