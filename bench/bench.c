@@ -117,6 +117,8 @@ static const group groups[] = {
     {em__bench_core, &em__bench_core_n},
     {em__bench_sensor, &em__bench_sensor_n},
     {em__bench_nexmark, &em__bench_nexmark_n},
+    {em__bench_latency, &em__bench_latency_n},
+    {em__bench_footprint, &em__bench_footprint_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

@@ -50,6 +50,14 @@ extern const uint32_t em__bench_sensor_n;
 extern const em__bench_def em__bench_nexmark[];
 extern const uint32_t em__bench_nexmark_n;
 
+/* bench_latency.c: latency-<rate>-<interval> */
+extern const em__bench_def em__bench_latency[];
+extern const uint32_t em__bench_latency_n;
+
+/* bench_footprint.c: footprint */
+extern const em__bench_def em__bench_footprint[];
+extern const uint32_t em__bench_footprint_n;
+
 /* bench_job.c: whole SQL jobs. The `null` sink connector counts output rows
  * (em__bench_null_rows: the total of the current job). */
 extern const em_connector em__bench_null_sink;

@@ -78,6 +78,23 @@ check "bench sensor --json prints the figures" json_has_keys "$TMP/sensor.json" 
 "$E" bench nexmark --scale 0.001 --json >"$TMP/nx.json" 2>"$TMP/nx.err"
 check "bench nexmark runs q0-q5, q7, q8" json_has_keys "$TMP/nx.json" nexmark-q0 nexmark-q1 \
     nexmark-q2 nexmark-q3 nexmark-q4 nexmark-q5 nexmark-q7 nexmark-q8
+"$E" bench latency-100k-1ms --scale 0.1 --json >"$TMP/lat.json" 2>"$TMP/lat.err"
+check "bench latency reports p50 and p99 of every event" sh -c "
+    python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r[\"name\"] == \"latency-100k-1ms\" and r[\"records\"] == 20000, r
+assert 0 < r[\"latency_p50_ms\"] <= r[\"latency_p99_ms\"] <= r[\"latency_max_ms\"] + 0.01, r
+' '$TMP/lat.json' || { cat '$TMP/lat.json' '$TMP/lat.err'; exit 1; }"
+"$E" bench footprint --scale 0.01 --json >"$TMP/fp.json" 2>"$TMP/fp.err"
+check "bench footprint measures size, idle RSS, first batch, keyed state" sh -c "
+    python3 -c '
+import json, os, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r[\"binary_bytes\"] == os.path.getsize(sys.argv[2]), r
+assert r[\"idle_rss_bytes\"] > 0 and r[\"first_batch_ms\"] > 0, r
+assert r[\"keys\"] == 10000 and r[\"keys_rss_bytes\"] > r[\"idle_rss_bytes\"], r
+' '$TMP/fp.json' '$E' || { cat '$TMP/fp.json' '$TMP/fp.err'; exit 1; }"
 check "bench with an unknown name exits 2 and lists the benchmarks" sh -c "
     '$E' bench nosuch >'$TMP/unknown.out' 2>&1; [ \$? -eq 2 ] &&
     grep -q 'nexmark-q5' '$TMP/unknown.out' && grep -q '^  sensor' '$TMP/unknown.out'"
