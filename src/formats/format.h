@@ -101,6 +101,8 @@ struct em_writer {
     em__fmt_kind kind;
     const em_schema *schema;
     int wrote_header;
+    char *keys;        /* JSON: the text before each field's value (built once) */
+    uint32_t *key_off; /* nfields + 1 offsets into keys */
 };
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */

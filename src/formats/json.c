@@ -89,6 +89,9 @@ int em_writer_create(em_writer **out, const char *format, const em_schema *schem
 
 void em_writer_destroy(em_writer *w)
 {
+    if (!w) return;
+    em_free(w->keys);
+    em_free(w->key_off);
     em_free(w);
 }
 
@@ -349,39 +352,55 @@ static size_t put_u64(uint64_t v, char *out)
     return k;
 }
 
-/* The common case of em__fmt_double: v = m / 10^k exactly as a double for a
- * small k, with 1e-4 <= |v| < 1e9 so that m has at most 15 digits. Then m
- * scaled by 10^-k is what %.15g prints (v is within half an ulp of it, far
- * inside the 15th digit's rounding interval), and the smallest such k is
- * the shortest form. Returns the length, 0 when v needs snprintf. */
-static size_t fast_fmt_double(double v, char *out)
+/* The common case of em__fmt_double, without snprintf: 1e-4 <= |v| < 1e15,
+ * where %.15g prints fixed-point. m = v x 10^k rounded, with k chosen for 15
+ * significant digits, is below 2^53, so m / 10^k == v (one correctly rounded
+ * division, both operands exact) holds exactly when the 15-digit decimal
+ * m x 10^-k reads back as v; at most one 15-digit decimal can (they are
+ * further apart than an ulp), so it is the one %.15g prints, and stripping
+ * its trailing zeros gives %.15g's text. Returns the length; 0 when the
+ * value needs more digits (*more = 1: skip %.15g) or is out of range. */
+static size_t fast_fmt_double(double v, char *out, int *more)
 {
     double a = v < 0 ? -v : v;
-    if (!(a >= 1e-4 && a < 1e9))
+    *more = 0;
+    if (!(a >= 1e-4 && a < 1e15))
         return 0;
-    for (int k = 0; k <= 6; k++) {
-        double scaled = a * pow10_exact[k];
-        double m = floor(scaled + 0.5);
-        if (m / pow10_exact[k] != a)
-            continue;
-        uint64_t um = (uint64_t)m, ip = um, fp = 0, div = 1;
-        for (int j = 0; j < k; j++)
-            div *= 10;
-        ip = um / div;
-        fp = um % div;
-        size_t n = 0;
-        if (v < 0)
-            out[n++] = '-';
-        n += put_u64(ip, out + n);
-        if (k) {
-            out[n++] = '.';
-            for (uint64_t d = div / 10; d; d /= 10)
-                out[n++] = (char)('0' + fp / d % 10);
-        }
-        out[n] = 0;
-        return n;
+    int e = 0; /* 10^e <= a < 10^(e+1) */
+    if (a >= 1) {
+        while (e < 14 && a >= pow10_exact[e + 1])
+            e++;
+    } else {
+        e = -1;
+        while (a * pow10_exact[-e] < 1)
+            e--;
     }
-    return 0;
+    int k = 14 - e; /* 0 .. 18 */
+    double m = floor(a * pow10_exact[k] + 0.5);
+    if (m / pow10_exact[k] != a) {
+        *more = 1;
+        return 0;
+    }
+    uint64_t um = (uint64_t)m;
+    while (k > 0 && um % 10 == 0) {
+        um /= 10;
+        k--;
+    }
+    uint64_t div = 1;
+    for (int j = 0; j < k; j++)
+        div *= 10;
+    size_t n = 0;
+    if (v < 0)
+        out[n++] = '-';
+    n += put_u64(um / div, out + n);
+    if (k) {
+        uint64_t fp = um % div;
+        out[n++] = '.';
+        for (uint64_t d = div / 10; d; d /= 10)
+            out[n++] = (char)('0' + fp / d % 10);
+    }
+    out[n] = 0;
+    return n;
 }
 
 size_t em__fmt_double(double v, char *out)
@@ -389,9 +408,10 @@ size_t em__fmt_double(double v, char *out)
     static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
     int len = 0;
     if (isnan(v) || isinf(v)) return 0;
-    size_t fast = fast_fmt_double(v, out);
+    int more;
+    size_t fast = fast_fmt_double(v, out, &more);
     if (fast) return fast;
-    for (int i = 0; i < 3; i++) {
+    for (int i = more; i < 3; i++) {
         len = snprintf(out, 32, fmts[i], v);
         if (strtod(out, NULL) == v) break;
     }
@@ -897,22 +917,49 @@ static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
     }
 }
 
+/* Builds the writer's key texts once: field k's is keys[off[k]..off[k+1]),
+ * "{\"name\":" for the first field and ",\"name\":" for the others. */
+static int build_keys(em_writer *w)
+{
+    uint32_t n = w->schema->nfields;
+    em_buf kb;
+    int rc = 0;
+    em_buf_init(&kb, (size_t)1 << 24);
+    w->key_off = em_calloc(n + 1, sizeof *w->key_off);
+    if (!w->key_off) return EM_ENOMEM;
+    for (uint32_t k = 0; k < n && !rc; k++) {
+        const char *name = w->schema->fields[k].name;
+        w->key_off[k] = (uint32_t)kb.len;
+        rc = em_buf_putc(&kb, k ? ',' : '{');
+        if (!rc) rc = put_json_string(&kb, name, strlen(name));
+        if (!rc) rc = em_buf_putc(&kb, ':');
+    }
+    w->key_off[n] = (uint32_t)kb.len;
+    if (!rc && !kb.ptr) rc = em_buf_putc(&kb, 0);
+    if (rc) {
+        em_buf_release(&kb);
+        em_free(w->key_off);
+        w->key_off = NULL;
+        return rc;
+    }
+    w->keys = em_buf_detach(&kb, NULL);
+    return 0;
+}
+
 int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
 {
     int rc = 0;
     if (w->kind == EM__FMT_CSV) return em__csv_write(w, b, out);
-    uint32_t n = em_batch_count(b);
+    if (!w->keys && (rc = build_keys(w)) != 0) return rc;
+    uint32_t n = em_batch_count(b), nf = w->schema->nfields;
     for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t row = em_batch_row(b, i);
-        rc = em_buf_putc(out, '{');
-        for (uint32_t k = 0; k < w->schema->nfields && !rc; k++) {
-            const char *name = w->schema->fields[k].name;
-            if (k) rc = em_buf_putc(out, ',');
-            if (!rc) rc = put_json_string(out, name, strlen(name));
-            if (!rc) rc = em_buf_putc(out, ':');
+        if (nf == 0) rc = em_buf_putc(out, '{');
+        for (uint32_t k = 0; k < nf && !rc; k++) {
+            rc = em_buf_append(out, w->keys + w->key_off[k], w->key_off[k + 1] - w->key_off[k]);
             if (!rc) rc = put_json_value(out, &b->cols[k], row);
         }
-        if (!rc) rc = em_buf_puts(out, "}\n");
+        if (!rc) rc = em_buf_append(out, "}\n", 2);
     }
     return rc;
 }
