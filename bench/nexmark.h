@@ -25,6 +25,8 @@ typedef struct em_nx_config {
     uint64_t seed;
     int64_t start_us;      /* event time of event 0 */
     int64_t interevent_us; /* event time between events */
+    double price_hi[100];  /* 10^(6 i / 100) and 10^(6 i / 100000): bid prices */
+    double price_lo[1000];
 } em_nx_config;
 
 /* One event's fields. Person: id, s1 name, s2 email, s3 credit card, city,
@@ -38,7 +40,8 @@ typedef struct em_nx_event {
     int n1, n2, n3;
 } em_nx_event;
 
-/* Seed 1, start 2026-01-01T00:00:00Z, 10 µs between events. */
+/* Seed 1, start 2026-01-01T00:00:00Z, 10 µs between events (and the
+ * price tables). */
 void em_nx_config_init(em_nx_config *c);
 em_nx_kind em_nx_kind_of(uint64_t e);
 /* How many events of kind k the first `events` events of the stream hold. */

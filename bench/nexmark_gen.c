@@ -132,13 +132,32 @@ void em_nx_bid(const em_nx_config *c, uint64_t e, em_nx_event *ev)
     }
     ev->auction = EM_NX_FIRST_ID + (int64_t)a;
     ev->bidder = EM_NX_FIRST_ID + (int64_t)pick_person(c, e, 1);
-    ev->price = (int64_t)llround(pow(10.0, (double)((r >> 20) % 100000) / 100000.0 * 6.0) * 100);
+    uint64_t j = (r >> 20) % 100000; /* price = 10^(6 j / 100000) x 100, from two tables */
+    ev->price = (int64_t)(c->price_hi[j / 1000] * c->price_lo[j % 1000] * 100 + 0.5);
     ev->date_time = event_time(c, e);
     unsigned ch = (unsigned)(r >> 40) % NELEM(channels);
     ev->channel = channels[ch];
-    ev->n1 = snprintf(ev->s1, sizeof ev->s1,
-                      "https://www.nexmark.com/%s/item.htm?query=1&channel_id=%u", channels[ch],
-                      (unsigned)((r >> 44) % 1024));
+    /* "https://www.nexmark.com/<channel>/item.htm?query=1&channel_id=<n>",
+     * assembled by hand: snprintf here would cost more than the query */
+    static const char head[] = "https://www.nexmark.com/", tail[] = "/item.htm?query=1&channel_id=";
+    size_t n = 0, cl = strlen(channels[ch]);
+    unsigned id = (unsigned)((r >> 44) % 1024);
+    char digits[4];
+    int nd = 0;
+    memcpy(ev->s1, head, sizeof head - 1);
+    n += sizeof head - 1;
+    memcpy(ev->s1 + n, channels[ch], cl);
+    n += cl;
+    memcpy(ev->s1 + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+    do {
+        digits[nd++] = (char)('0' + id % 10);
+        id /= 10;
+    } while (id);
+    while (nd)
+        ev->s1[n++] = digits[--nd];
+    ev->s1[n] = 0;
+    ev->n1 = (int)n;
 }
 
 /* ---- column maps: which column of the declared schema gets which field ---- */
@@ -322,6 +341,10 @@ const em_connector em__bench_nexmark_source = {
 
 void em_nx_config_init(em_nx_config *c)
 {
+    for (int i = 0; i < 100; i++)
+        c->price_hi[i] = pow(10.0, 6.0 * i / 100.0);
+    for (int i = 0; i < 1000; i++)
+        c->price_lo[i] = pow(10.0, 6.0 * i / 100000.0);
     c->seed = 1;
     c->start_us = INT64_C(1767225600000000); /* 2026-01-01T00:00:00Z */
     c->interevent_us = 10;

@@ -752,6 +752,22 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
 
+/* a[0..n) == b[0..n), inline: keys are short, and a libc call per key
+ * costs more than the comparison. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 /* Parses the key at s->i (the k-th of the record) and returns its column
  * (-1 if not in the schema); *rc gets a parse error. */
 static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
@@ -762,7 +778,7 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
         const em__key_slot *slot = &r->keys[k];
         size_t at = s->i + 1 + slot->len;
         if (slot->len && at < s->n && s->p[at] == '"' &&
-            memcmp(s->p + s->i + 1, slot->name, slot->len) == 0) {
+            same_bytes(s->p + s->i + 1, slot->name, slot->len)) {
             s->i = at + 1;
             return slot->col;
         }
