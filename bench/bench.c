@@ -152,7 +152,7 @@ static void print_result(FILE *out, int json, const char *name, const em__bench_
                 (unsigned long long)r->records, r->seconds, rps, bps, r->cpu_seconds,
                 (unsigned long long)rss);
         for (uint32_t i = 0; i < r->nextra; i++)
-            fprintf(out, ",\"%s\":%.6g", r->extra_name[i], r->extra[i]);
+            fprintf(out, ",\"%s\":%.10g", r->extra_name[i], r->extra[i]);
         fputs("}\n", out);
         return;
     }
