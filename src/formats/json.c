@@ -352,21 +352,25 @@ static size_t put_u64(uint64_t v, char *out)
     return k;
 }
 
-/* The common case of em__fmt_double, without snprintf: 1e-4 <= |v| < 1e15,
- * where %.15g prints fixed-point. m = v x 10^k rounded, with k chosen for 15
- * significant digits, is below 2^53, so m / 10^k == v (one correctly rounded
- * division, both operands exact) holds exactly when the 15-digit decimal
- * m x 10^-k reads back as v; at most one 15-digit decimal can (they are
- * further apart than an ulp), so it is the one %.15g prints, and stripping
- * its trailing zeros gives %.15g's text. Returns the length; 0 when the
- * value needs more digits (*more = 1: skip %.15g) or is out of range. */
-static size_t fast_fmt_double(double v, char *out, int *more)
+/* em__fmt_double without snprintf for 1e-4 <= |v| < 1e15 (where %.Ng
+ * prints fixed-point for N = 15..17), in exact integer arithmetic:
+ * v = M x 2^E with E < 0. For N significant digits (k = N - 1 - e
+ * decimals, 10^e <= |v| < 10^(e+1)), m = M x 10^k / 2^-E rounded half to
+ * even is the decimal %.Ng prints; it reads back as v exactly when
+ * |m x 2^-E - M x 10^k| is within half the gap to v's neighbours (checked
+ * doubled, in 128 bits: at most 2^124 in this range). The first N that
+ * reads back, with trailing zeros stripped, is em__fmt_double's text.
+ * Returns the length, or 0 outside the range. */
+static size_t fast_fmt_double(double v, char *out)
 {
     double a = v < 0 ? -v : v;
-    *more = 0;
     if (!(a >= 1e-4 && a < 1e15))
         return 0;
-    int e = 0; /* 10^e <= a < 10^(e+1) */
+    int bexp;
+    double fr = frexp(a, &bexp); /* a = fr x 2^bexp, 0.5 <= fr < 1 */
+    uint64_t M = (uint64_t)ldexp(fr, 53);
+    int sh = 53 - bexp; /* a = M x 2^-sh, sh > 0 */
+    int e = 0;          /* 10^e <= a < 10^(e+1) */
     if (a >= 1) {
         while (e < 14 && a >= pow10_exact[e + 1])
             e++;
@@ -375,32 +379,55 @@ static size_t fast_fmt_double(double v, char *out, int *more)
         while (a * pow10_exact[-e] < 1)
             e--;
     }
-    int k = 14 - e; /* 0 .. 18 */
-    double m = floor(a * pow10_exact[k] + 0.5);
-    if (m / pow10_exact[k] != a) {
-        *more = 1;
-        return 0;
+    /* half the gap below v is smaller when M is a power of two */
+    int pow2 = M == (UINT64_C(1) << 52);
+    for (int digits = 15; digits <= 17; digits++) {
+        int k = digits - 1 - e; /* 0 .. 20 */
+        unsigned __int128 p10 = 1;
+        for (int j = 0; j < k; j++)
+            p10 *= 10;
+        unsigned __int128 x = (unsigned __int128)M * p10; /* a x 10^k = x / 2^sh */
+        unsigned __int128 m = x >> sh, rem = x - (m << sh), half = (unsigned __int128)1 << (sh - 1);
+        if (rem > half || (rem == half && (m & 1)))
+            m++;
+        /* |m x 2^sh - x| < 10^k x 2^(sh-1)... doubled: compare 2|m 2^sh - x| with p10 */
+        unsigned __int128 ms = m << sh;
+        int below = ms < x;
+        unsigned __int128 diff2 = (below ? x - ms : ms - x) * 2;
+        unsigned __int128 gap = below && pow2 ? p10 / 2 : p10; /* doubled half-gap */
+        int exact_gap = below && pow2 ? (p10 % 2 == 0) : 1;
+        int ok = diff2 < gap || (diff2 == gap && exact_gap && !(M & 1));
+        if (!ok)
+            continue;
+        uint64_t um = (uint64_t)m;
+        while (k > 0 && um % 10 == 0) {
+            um /= 10;
+            k--;
+        }
+        char d[24];
+        size_t nd = put_u64(um, d), n = 0, kk = (size_t)k;
+        if (v < 0)
+            out[n++] = '-';
+        if (kk >= nd) { /* 0.000ddd */
+            out[n++] = '0';
+            out[n++] = '.';
+            for (size_t j = nd; j < kk; j++)
+                out[n++] = '0';
+            memcpy(out + n, d, nd);
+            n += nd;
+        } else {
+            memcpy(out + n, d, nd - kk);
+            n += nd - kk;
+            if (kk) {
+                out[n++] = '.';
+                memcpy(out + n, d + nd - kk, kk);
+                n += kk;
+            }
+        }
+        out[n] = 0;
+        return n;
     }
-    uint64_t um = (uint64_t)m;
-    while (k > 0 && um % 10 == 0) {
-        um /= 10;
-        k--;
-    }
-    uint64_t div = 1;
-    for (int j = 0; j < k; j++)
-        div *= 10;
-    size_t n = 0;
-    if (v < 0)
-        out[n++] = '-';
-    n += put_u64(um / div, out + n);
-    if (k) {
-        uint64_t fp = um % div;
-        out[n++] = '.';
-        for (uint64_t d = div / 10; d; d /= 10)
-            out[n++] = (char)('0' + fp / d % 10);
-    }
-    out[n] = 0;
-    return n;
+    return 0;
 }
 
 size_t em__fmt_double(double v, char *out)
@@ -408,10 +435,9 @@ size_t em__fmt_double(double v, char *out)
     static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
     int len = 0;
     if (isnan(v) || isinf(v)) return 0;
-    int more;
-    size_t fast = fast_fmt_double(v, out, &more);
+    size_t fast = fast_fmt_double(v, out);
     if (fast) return fast;
-    for (int i = more; i < 3; i++) {
+    for (int i = 0; i < 3; i++) {
         len = snprintf(out, 32, fmts[i], v);
         if (strtod(out, NULL) == v) break;
     }
