@@ -731,6 +731,27 @@ static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
     return 0;
 }
 
+/* Length of a plain number at p: [-]digits[.digits] starting with a
+ * nonzero digit or "0." / a lone "0", followed by a ',', '}' or blank;
+ * 0 for anything else (exponents, leading zeros, other values), which
+ * skip_value then checks in full. */
+static inline size_t skip_plain_number(const char *p, size_t n)
+{
+    size_t i = p[0] == '-';
+    if (i >= n || (unsigned)(p[i] - '0') > 9) return 0;
+    if (p[i] == '0' && i + 1 < n && (unsigned)(p[i + 1] - '0') <= 9) return 0;
+    while (i < n && (unsigned)(p[i] - '0') <= 9)
+        i++;
+    if (i < n && p[i] == '.') {
+        size_t f = ++i;
+        while (i < n && (unsigned)(p[i] - '0') <= 9)
+            i++;
+        if (i == f) return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) return 0;
+    return i;
+}
+
 /* Parses the value at s->i into column col. */
 static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
 {
@@ -846,10 +867,15 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
             s.i++;
             skip_ws(&s);
-            /* unknown key, or a repeat (first value wins): skip the value */
-            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1)
-                rc = skip_value(&s, 1);
-            else
+            /* unknown key, or a repeat (first value wins): skip the value;
+             * a plain number (the usual case) without a call */
+            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
+                size_t len = s.i < n ? skip_plain_number(p + s.i, n - s.i) : 0;
+                if (len)
+                    s.i += len;
+                else
+                    rc = skip_value(&s, 1);
+            } else
                 rc = parse_value(r, &s, bb, (uint32_t)col);
             if (rc) return rc;
             skip_ws(&s);
