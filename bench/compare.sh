@@ -5,6 +5,8 @@
 #   env:   EMBER=path/to/ember (default build/ember)
 #          FLUENT_BIT=path/to/fluent-bit (optional: also run Fluent Bit)
 #          PG_BIN=/usr/lib/postgresql/15/bin (PostgreSQL server binaries)
+# needs:   GNU time and python3; sqlite3 and PostgreSQL are skipped with a
+#          message when missing (Debian: apt-get install time sqlite3 postgresql)
 #
 # Writes READINGS simulated readings (`ember generate`, 10,000 devices) as
 # NDJSON once, reads the file once so it is in the page cache, then runs, on
@@ -29,6 +31,8 @@ N=${1:-2000000}
 EMBER=${EMBER:-build/ember}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 [ -x "$EMBER" ] || { echo "compare.sh: no ember at $EMBER (build first or set EMBER)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "compare.sh: needs GNU time (apt-get install time)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "compare.sh: needs python3" >&2; exit 2; }
 EMBER=$(cd "$(dirname "$EMBER")" && pwd)/$(basename "$EMBER")
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-compare.XXXXXX") || exit 1

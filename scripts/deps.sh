@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(gcc make cmake ninja-build pkg-config)
 if [ "$what" = test ]; then
-    pkgs+=(clang libclang-rt-14-dev)
+    pkgs+=(clang libclang-rt-14-dev python3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
