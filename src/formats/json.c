@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define SCRATCH_MAX ((size_t)1 << 26)
 #define MAX_DEPTH   64
@@ -602,6 +605,23 @@ static int plain_string(jp *s, size_t *start, size_t *len)
      * non-ASCII byte (SWAR: a byte is flagged when < 0x20, >= 0x80, or equal
      * to 0x22 / 0x5C, via the classic has-zero-byte trick) */
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+#ifdef __SSE2__
+    /* sixteen at a time: '"' and '\\' by equality, bytes from 0x80 up by
+     * their sign bit, control bytes (< 0x20) as x ^ 0x80 < 0xA0 signed */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
+    while (e - c >= 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+                                   _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
+        int mask = _mm_movemask_epi8(bad) | _mm_movemask_epi8(w);
+        if (mask) {
+            c += __builtin_ctz((unsigned)mask);
+            break;
+        }
+        c += 16;
+    }
+#endif
     while (e - c >= 8) {
         uint64_t w;
         memcpy(&w, c, 8);
