@@ -60,7 +60,7 @@ enum { USES_PERSON = 1, USES_AUCTION = 2, USES_BID = 4, PERSON_TABLE = 8 };
 typedef struct nx_query {
     const char *name;
     unsigned uses;
-    const char *sql; /* after the DDL; %s = the sink's WITH options (all sinks) */
+    const char *sql; /* after the DDL, a printf format: %s = the sinks' WITH options */
     const char *note;
 } nx_query;
 
@@ -75,7 +75,7 @@ static const nx_query queries[] = {
      "target >= 10M events/s on one core"},
     {"nexmark-q2", USES_BID,
      "CREATE SINK q2 WITH (%s) AS\n"
-     "    SELECT auction, price FROM bid WHERE auction % 123 = 0;\n",
+     "    SELECT auction, price FROM bid WHERE auction %% 123 = 0;\n",
      "target >= 10M events/s on one core"},
     {"nexmark-q3", USES_PERSON | USES_AUCTION | PERSON_TABLE,
      "CREATE SINK q3 WITH (%s) AS\n"
