@@ -114,6 +114,9 @@ size_t em__utf8_seq(const unsigned char *s, size_t n);
 int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
                      size_t pos, em_errbuf *err);
 
+/* 10^0 .. 10^22, the powers of ten exact as doubles. */
+extern const double em__pow10_exact[23];
+
 /* Formats a double in the shortest %.15g/%.16g/%.17g form that reads back
  * exactly; out needs 32 bytes. Returns the length, 0 for NaN/Inf. */
 size_t em__fmt_double(double v, char *out);
