@@ -685,12 +685,25 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
  * costs more than the comparison. */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) return 0;
-        a += 8, b += 8, n -= 8;
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) { /* 8 at a time, the last 8 overlapping */
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) { /* first 4 and last 4, overlapping */
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v) return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
     }
     while (n--)
         if (*a++ != *b++) return 0;
