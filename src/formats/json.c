@@ -642,6 +642,15 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
     size_t ps, pl;
+    if (t == EM_TYPE_DOUBLE && c != '"') { /* a plain number in one pass */
+        double dv;
+        size_t k = s->i < s->n ? skip_plain_number(s->p + s->i, s->n - s->i) : 0;
+        if (k && fast_double(s->p + s->i, k, &dv) == 0) {
+            s->i += k;
+            em_batch_builder_set_f64(bb, col, dv);
+            return 0;
+        }
+    }
     if (c == '"' && plain_string(s, &ps, &pl)) {
         if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + ps, pl);
         int64_t us;
