@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "ember/error.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -40,19 +41,40 @@ void em__bench_extra(em__bench_result *r, const char *name, double v)
     r->extra[r->nextra++] = v;
 }
 
-/* Peak resident set size in bytes (0 if /proc is unavailable). */
-static uint64_t peak_rss(void)
+/* A "Vm...:" figure of /proc/self/status in bytes (0 if unavailable). */
+static uint64_t status_kb(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     unsigned long long kb = 0;
+    size_t n = strlen(key);
     if (!f)
         return 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+        if (!strncmp(line, key, n) && sscanf(line + n, ": %llu kB", &kb) == 1)
             break;
     fclose(f);
     return (uint64_t)kb * 1024;
+}
+
+static uint64_t peak_rss(void)
+{
+    return status_kb("VmHWM");
+}
+
+uint64_t em__bench_rss_now(void)
+{
+    return status_kb("VmRSS");
+}
+
+void em__bench_rss_reset(void)
+{
+    malloc_trim(0);
+    FILE *f = fopen("/proc/self/clear_refs", "w"); /* "5": reset VmHWM (Linux >= 4.0) */
+    if (!f)
+        return;
+    fputs("5", f);
+    fclose(f);
 }
 
 /* ---- the null sink ---- */
@@ -95,10 +117,15 @@ static const group groups[] = {
     {em__bench_core, &em__bench_core_n},
     {em__bench_durable, &em__bench_durable_n},
     {em__bench_snapshot, &em__bench_snapshot_n},
+    {em__bench_sensor, &em__bench_sensor_n},
+    {em__bench_nexmark, &em__bench_nexmark_n},
+    {em__bench_latency, &em__bench_latency_n},
+    {em__bench_footprint, &em__bench_footprint_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
-/* name NULL or "all": everything; "core": core_*; else an exact name. */
+/* name NULL or "all": everything; a group ("core": core_*, "nexmark":
+ * nexmark-*); else an exact name. */
 static int matches(const char *want, const char *name)
 {
     size_t n;
@@ -107,7 +134,8 @@ static int matches(const char *want, const char *name)
     if (!strcmp(want, name))
         return 1;
     n = strlen(want);
-    return !strncmp(want, name, n) && name[n] == '_' && !strchr(want, '_');
+    return !strncmp(want, name, n) && (name[n] == '_' || name[n] == '-') &&
+           !strpbrk(want, "_-");
 }
 
 static void print_result(FILE *out, int json, const char *name, const em__bench_result *r,
@@ -126,7 +154,7 @@ static void print_result(FILE *out, int json, const char *name, const em__bench_
                 (unsigned long long)r->records, r->seconds, rps, bps, r->cpu_seconds,
                 (unsigned long long)rss);
         for (uint32_t i = 0; i < r->nextra; i++)
-            fprintf(out, ",\"%s\":%.6g", r->extra_name[i], r->extra[i]);
+            fprintf(out, ",\"%s\":%.10g", r->extra_name[i], r->extra[i]);
         fputs("}\n", out);
         return;
     }

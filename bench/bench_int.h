@@ -10,7 +10,10 @@
 #define EMBER_BENCH_INT_H
 
 #include "ember/bench.h"
+#include "ember/ember.h"
 #include "ops/op.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 
@@ -44,6 +47,51 @@ extern const uint32_t em__bench_durable_n;
 /* bench_snapshot.c */
 extern const em__bench_def em__bench_snapshot[];
 extern const uint32_t em__bench_snapshot_n;
+
+/* bench_sensor.c: sensor, ysb */
+extern const em__bench_def em__bench_sensor[];
+extern const uint32_t em__bench_sensor_n;
+
+/* bench_nexmark.c: nexmark-q0 ... q8 */
+extern const em__bench_def em__bench_nexmark[];
+extern const uint32_t em__bench_nexmark_n;
+
+/* bench_latency.c: latency-<rate>-<interval> */
+extern const em__bench_def em__bench_latency[];
+extern const uint32_t em__bench_latency_n;
+
+/* bench_footprint.c: footprint */
+extern const em__bench_def em__bench_footprint[];
+extern const uint32_t em__bench_footprint_n;
+
+/* bench_job.c: whole SQL jobs. The `null` sink connector counts output rows
+ * (em__bench_null_rows: the total of the current job). */
+extern const em_connector em__bench_null_sink;
+uint64_t em__bench_null_rows(void);
+
+/* Parses and plans sql (text of a job file) into a new engine with the null
+ * sink and the nextra connectors registered; overrides are --set pairs
+ * (NULL-terminated, may be NULL). Prints diagnostics to stderr. Returns 0
+ * and *out (free with em_engine_destroy) or an EM_E* code. */
+int em__bench_job_plan(em_engine **out, const char *sql, const em_connector *const *extra,
+                       uint32_t nextra, const char *const *overrides);
+
+/* Plans and runs sql to completion, timing em_engine_run into r->seconds
+ * and r->cpu_seconds; *rows_out (may be NULL) gets the null sinks' rows.
+ * Returns 0 or the engine's EM_E* code (message printed to stderr). */
+int em__bench_job_run(const char *sql, const em_connector *const *extra, uint32_t nextra,
+                      const char *const *overrides, em__bench_result *r, uint64_t *rows_out);
+
+/* Creates $TMPDIR/ember-bench-STEM.XXXXXX (or under /tmp) for writing:
+ * path gets its name (the caller unlinks it). Returns 0 or EM_EIO/EM_ELIMIT. */
+int em__bench_tmpfile(char *path, size_t cap, const char *stem, FILE **out);
+
+/* Resets the process's peak RSS (VmHWM) to its current RSS, after giving
+ * freed heap back to the system, so peak_rss_bytes is this benchmark's. */
+void em__bench_rss_reset(void);
+
+/* Resident set size now, bytes (VmRSS; 0 if /proc is unavailable). */
+uint64_t em__bench_rss_now(void);
 
 /* Adds a named extra figure to r (ignored past EM__BENCH_MAX_EXTRA). */
 void em__bench_extra(em__bench_result *r, const char *name, double v);

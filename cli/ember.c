@@ -34,9 +34,11 @@ static const char usage_text[] =
     "  generate [--devices N] [--count N | --rate R] [--seed S] [--faults]\n"
     "                      print simulated air-quality readings as NDJSON,\n"
     "                      deterministic for a seed (default: 10 readings)\n"
-    "  bench [NAME] [--json] [--workers N]\n"
-    "                      run the built-in benchmarks: all, a group (core)\n"
-    "                      or one (core_tumble); --json prints JSON lines\n"
+    "  bench [NAME] [--json] [--workers N] [--scale X] [--emit DIR]\n"
+    "                      run the built-in benchmarks: all, a group (core,\n"
+    "                      nexmark) or one (sensor, nexmark-q5); --json prints\n"
+    "                      JSON lines; --scale multiplies input sizes; --emit\n"
+    "                      writes a small input and the SQL jobs to DIR\n"
     "\n"
     "options:\n"
     "  --version           print the version\n"
@@ -152,6 +154,17 @@ static int cmd_bench(int argc, char **argv)
                 return usage_error("--workers needs a number from 1 to 1024, got '%s'",
                                    val ? val : "");
             o.workers = (int)u;
+        } else if (!strcmp(opt, "--scale")) {
+            const char *val = i + 1 < argc ? argv[++i] : NULL;
+            char *end = NULL;
+            o.scale = val ? strtod(val, &end) : 0;
+            if (!val || *end || !(o.scale > 0 && o.scale <= 1000))
+                return usage_error("--scale needs a factor above 0 and up to 1000, got '%s'",
+                                   val ? val : "");
+        } else if (!strcmp(opt, "--emit")) {
+            if (i + 1 >= argc)
+                return usage_error("--emit needs a directory%s", "");
+            o.emit_dir = argv[++i];
         } else if (opt[0] == '-') {
             return usage_error("bench: unknown option '%s'", opt);
         } else if (o.name) {

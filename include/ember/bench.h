@@ -20,6 +20,8 @@ typedef struct em_bench_opts {
     int json;         /* one JSON object per line instead of a table */
     int workers;      /* 1 by default */
     double scale;     /* multiplies input sizes; 1.0 by default */
+    const char *emit_dir; /* NULL; else sensor, ysb and nexmark-*
+                           * write a small input and their SQL jobs there, untimed */
 } em_bench_opts;
 
 /* Runs the matching benchmarks, printing results to out. Returns 0, or

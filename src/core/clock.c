@@ -85,6 +85,21 @@ size_t em_ts_format(int64_t us, char *out)
     unsigned m, d;
     em_civil_from_days(days, &y, &m, &d);
     int64_t ms = rem / 1000;
+    if (y >= 0 && y <= 9999) { /* the common case, without snprintf */
+        unsigned v[7] = {(unsigned)y, m, d, (unsigned)(ms / 3600000), (unsigned)(ms / 60000 % 60),
+                         (unsigned)(ms / 1000 % 60), (unsigned)(ms % 1000)};
+        static const char sep[] = "--T::.Z";
+        static const int width[] = {4, 2, 2, 2, 2, 2, 3};
+        size_t n = 0;
+        for (int i = 0; i < 7; i++) {
+            for (int k = width[i] - 1; k >= 0; k--, v[i] /= 10)
+                out[n + (size_t)k] = (char)('0' + v[i] % 10);
+            n += (size_t)width[i];
+            out[n++] = sep[i];
+        }
+        out[n] = 0;
+        return n;
+    }
     int n = snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
                      (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60),
                      (int)(ms % 1000));

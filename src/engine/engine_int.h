@@ -252,6 +252,9 @@ void em__stats_destroy(em_engine *e);
 void em__stats_started(em_engine *e);
 void em__stats_batch(em_engine *e, int rc);
 void em__stats_ended(em_engine *e, int rc);
+/* A sink's write or commit failed and will be retried: the outage shows
+ * in the statistics at once, not only after the micro-batch. */
+void em__stats_sink_failing(em_sink_node *s, int rc);
 void em__stats_sink_rows(em_sink_node *s);
 /* Setting i's name and value as text (NULL past the last); *secret is set
  * for values that must be redacted. */

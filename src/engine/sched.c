@@ -430,6 +430,7 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
         if (!rc)
             break;
         s->stats.errors++; /* every failed attempt */
+        em__stats_sink_failing(s, rc);
         if (rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE || rc == EM_EUNSUPPORTED)
             break;
         if (e->stop_requests && !stop_seen_us)

@@ -322,6 +322,23 @@ void em__stats_batch(em_engine *e, int rc)
     pthread_mutex_unlock(&p->mu);
 }
 
+void em__stats_sink_failing(em_sink_node *snk, int rc)
+{
+    em_engine *e = snk->engine;
+    em_stats_pub *p = e->pub;
+    pthread_mutex_lock(&p->mu);
+    for (uint32_t i = 0; i < p->s.nsinks && i < e->nsinks; i++) {
+        if (e->sinks[i] != snk)
+            continue;
+        em_sink_info *si = &p->s.sinks[i];
+        si->errors = snk->stats.errors;
+        si->last_status = rc;
+        if (!si->failing_since_us)
+            si->failing_since_us = em_wall_us();
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 void em__stats_ended(em_engine *e, int rc)
 {
     em_stats_pub *p = e->pub;

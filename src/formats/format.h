@@ -78,17 +78,35 @@ void em_writer_destroy(em_writer *w);
 
 typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
 
+/* The JSON reader remembers, for the k-th key of a record, the key it saw
+ * there last and its column: NDJSON producers write keys in a fixed order,
+ * so most keys resolve with one memcmp instead of a schema search. */
+#define EM__KEY_SLOTS 32
+#define EM__KEY_MAX 31
+
+typedef struct em__key_slot {
+    uint8_t len;             /* 0: empty slot */
+    char name[EM__KEY_MAX];  /* the key's bytes, as written */
+    int col;                 /* its column, or -1 (not in the schema) */
+} em__key_slot;
+
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
     int64_t ts_mul; /* microseconds per numeric timestamp unit */
     em_buf scratch; /* decoded strings / unquoted fields */
+    em__key_slot keys[EM__KEY_SLOTS];
+    char ts_date[10];  /* the last ISO date parsed ("2024-05-01") ... */
+    int64_t ts_days;   /* ... and its day number */
+    int ts_date_ok;
 };
 
 struct em_writer {
     em__fmt_kind kind;
     const em_schema *schema;
     int wrote_header;
+    char *keys;        /* JSON: the text before each field's value (built once) */
+    uint32_t *key_off; /* nfields + 1 offsets into keys */
 };
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
@@ -99,6 +117,9 @@ size_t em__utf8_seq(const unsigned char *s, size_t n);
  * messages. Returns 0, EM_EPARSE (message in err), or EM_ENOMEM/EM_ELIMIT. */
 int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
                      size_t pos, em_errbuf *err);
+
+/* 10^0 .. 10^22, the powers of ten exact as doubles. */
+extern const double em__pow10_exact[23];
 
 /* Formats a double in the shortest %.15g/%.16g/%.17g form that reads back
  * exactly; out needs 32 bytes. Returns the length, 0 for NaN/Inf. */

@@ -1,6 +1,6 @@
 /*
- * formats/json.c - NDJSON reader and writer, plus the reader/writer handles
- * and the value conversions shared with csv.c.
+ * formats/json.c - NDJSON reader, the reader handle and the value
+ * conversions shared with csv.c (the writer is json_write.c).
  *
  * The reader scans one object without building a DOM: each key is looked up
  * in the schema (case-insensitive) and its value is parsed straight into the
@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define SCRATCH_MAX ((size_t)1 << 26)
 #define MAX_DEPTH   64
@@ -61,35 +64,6 @@ void em_reader_destroy(em_reader *r)
     if (!r) return;
     em_buf_release(&r->scratch);
     em_free(r);
-}
-
-int em_writer_create(em_writer **out, const char *format, const em_schema *schema, em_errbuf *err)
-{
-    *out = NULL;
-    em__fmt_kind kind;
-    if (format && strcasecmp(format, "json") == 0)
-        kind = EM__FMT_JSON;
-    else if (format && strcasecmp(format, "csv") == 0)
-        kind = EM__FMT_CSV;
-    else
-        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
-                       format ? format : "(null)");
-    em_writer *w = em_calloc(1, sizeof *w);
-    if (!w) return em_errf(err, EM_ENOMEM, "out of memory creating %s writer", format);
-    w->kind = kind;
-    w->schema = schema;
-    *out = w;
-    return 0;
-}
-
-void em_writer_continue(em_writer *w)
-{
-    w->wrote_header = 1;
-}
-
-void em_writer_destroy(em_writer *w)
-{
-    em_free(w);
 }
 
 /* ---- shared conversions ---- */
@@ -201,6 +175,47 @@ static int to_double(const char *p, size_t n, double *out)
     return 0;
 }
 
+/* Clinger's fast path: a token [-]digits[.digits] with at most 15
+ * significant digits is mantissa / 10^k with both exact in a double, and one
+ * IEEE division rounds correctly, so the result equals strtod's. Returns 0
+ * and *out, or -1 when the token needs strtod. */
+static int fast_double(const char *p, size_t n, double *out)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, frac = -1;
+    uint64_t m = 0;
+    if (p[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c >= '0' && c <= '9') {
+            if (m != 0 || c != '0')
+                digits++; /* significant: leading zeros are not */
+            m = m * 10 + (uint64_t)(c - '0');
+            if (frac >= 0)
+                frac++;
+            if (digits > 15)
+                return -1;
+        } else if (c == '.') {
+            frac = 0;
+        } else {
+            return -1; /* exponent */
+        }
+    }
+    if (m >= (UINT64_C(1) << 53))
+        return -1;
+    double v = (double)m;
+    if (frac > 0) {
+        if (frac > 22)
+            return -1;
+        v /= em__pow10_exact[frac];
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
 /* Stores a number token (already validated by scan_number) into col. */
 static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
                       int is_int, size_t pos, em_errbuf *err)
@@ -224,7 +239,7 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
         em_batch_builder_set_i64(bb, col, iv);
         return 0;
     case EM_TYPE_DOUBLE:
-        if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
+        if (fast_double(p, n, &dv) != 0 && to_double(p, n, &dv) != 0) return EM_ENOMEM;
         em_batch_builder_set_f64(bb, col, dv);
         return 0;
     case EM_TYPE_TEXT:
@@ -294,18 +309,6 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
                    v.ptr, vpos);
 }
 
-size_t em__fmt_double(double v, char *out)
-{
-    static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
-    int len = 0;
-    if (isnan(v) || isinf(v)) return 0;
-    for (int i = 0; i < 3; i++) {
-        len = snprintf(out, 32, fmts[i], v);
-        if (strtod(out, NULL) == v) break;
-    }
-    return (size_t)len;
-}
-
 /* ---- JSON reader ---- */
 
 typedef struct jp {
@@ -319,8 +322,10 @@ static int jerr(jp *s, const char *what)
     return em_errf(s->err, EM_EPARSE, "invalid JSON: %s at byte %zu", what, s->i);
 }
 
-static void skip_ws(jp *s)
+static inline void skip_ws(jp *s)
 {
+    if (s->i < s->n && (unsigned char)s->p[s->i] > ' ')
+        return; /* the common case: no whitespace at all */
     while (s->i < s->n && is_space(s->p[s->i]))
         s->i++;
 }
@@ -451,6 +456,53 @@ static int decode_string(jp *s, em_buf *out)
     }
 }
 
+/* The common case of a string: printable ASCII without escapes. At the
+ * opening quote, returns 1 with *start and *len the contents and s->i after the
+ * closing quote; returns 0 (s->i unchanged) when the string needs
+ * decode_string (an escape, a control or non-ASCII byte, no closing quote). */
+static int plain_string(jp *s, size_t *start, size_t *len)
+{
+    const char *b = s->p + s->i + 1, *e = s->p + s->n, *c = b;
+    /* eight bytes at a time: stop at the first '"', '\\', control or
+     * non-ASCII byte (SWAR: a byte is flagged when < 0x20, >= 0x80, or equal
+     * to 0x22 / 0x5C, via the classic has-zero-byte trick) */
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+#ifdef __SSE2__
+    /* sixteen at a time: '"' and '\\' by equality, bytes from 0x80 up by
+     * their sign bit, control bytes (< 0x20) as x ^ 0x80 < 0xA0 signed */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
+    while (e - c >= 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+                                   _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
+        int mask = _mm_movemask_epi8(bad) | _mm_movemask_epi8(w);
+        if (mask) {
+            c += __builtin_ctz((unsigned)mask);
+            break;
+        }
+        c += 16;
+    }
+#endif
+    while (e - c >= 8) {
+        uint64_t w;
+        memcpy(&w, c, 8);
+        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20) | w;
+        if (hit & high) break;
+        c += 8;
+    }
+    while (c < e && *c != '"') {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x80 || *c == '\\') return 0;
+        c++;
+    }
+    if (c >= e) return 0;
+    *start = (size_t)(b - s->p);
+    *len = (size_t)(c - b);
+    s->i = (size_t)(c - s->p) + 1;
+    return 1;
+}
+
 static int match_lit(jp *s, const char *lit)
 {
     size_t k = strlen(lit);
@@ -467,7 +519,8 @@ static int skip_value(jp *s, int depth)
     skip_ws(s);
     if (s->i >= s->n) return jerr(s, "expected a value");
     char c = s->p[s->i];
-    if (c == '"') return decode_string(s, NULL);
+    size_t ps, pl;
+    if (c == '"') return plain_string(s, &ps, &pl) ? 0 : decode_string(s, NULL);
     if (c == 't') return match_lit(s, "true");
     if (c == 'f') return match_lit(s, "false");
     if (c == 'n') return match_lit(s, "null");
@@ -507,6 +560,80 @@ static int skip_value(jp *s, int depth)
     return 0;
 }
 
+/* Two digits at p, or -1. */
+static inline int two_digits(const char *p)
+{
+    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* The common timestamp shape "YYYY-MM-DDTHH:MM:SS[.f...]Z" without
+ * em_ts_parse's generality; the date's day number is cached, since
+ * consecutive records share it. Returns 0 and *us, or -1 for any other
+ * shape (em_ts_parse then decides). */
+static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
+{
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[n - 1] != 'Z')
+        return -1;
+    int64_t days;
+    if (r->ts_date_ok && memcmp(p, r->ts_date, 10) == 0) {
+        days = r->ts_days;
+    } else {
+        int64_t d0;
+        char tmp[11];
+        memcpy(tmp, p, 10);
+        tmp[10] = 0;
+        if (em_ts_parse(tmp, 10, &d0) != 0) return -1;
+        days = d0 / (INT64_C(86400) * EM_USEC_PER_SEC);
+        memcpy(r->ts_date, p, 10);
+        r->ts_days = days;
+        r->ts_date_ok = 1;
+    }
+    int h = two_digits(p + 11), mi = two_digits(p + 14), se = two_digits(p + 17);
+    if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 60) return -1;
+    int64_t frac = 0;
+    size_t i = 19;
+    if (i < n - 1) {
+        if (p[i] != '.') return -1;
+        int nd = 0;
+        for (i++; i < n - 1; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) return -1;
+            if (nd < 6) {
+                frac = frac * 10 + d;
+                nd++;
+            }
+        }
+        if (nd == 0) return -1;
+        while (nd++ < 6)
+            frac *= 10;
+    }
+    *us = (days * 86400 + h * 3600 + mi * 60 + se) * EM_USEC_PER_SEC + frac;
+    return 0;
+}
+
+/* Length of a plain number at p: [-]digits[.digits] starting with a
+ * nonzero digit or "0." / a lone "0", followed by a ',', '}' or blank;
+ * 0 for anything else (exponents, leading zeros, other values), which
+ * skip_value then checks in full. */
+static inline size_t skip_plain_number(const char *p, size_t n)
+{
+    size_t i = p[0] == '-';
+    if (i >= n || (unsigned)(p[i] - '0') > 9) return 0;
+    if (p[i] == '0' && i + 1 < n && (unsigned)(p[i + 1] - '0') <= 9) return 0;
+    while (i < n && (unsigned)(p[i] - '0') <= 9)
+        i++;
+    if (i < n && p[i] == '.') {
+        size_t f = ++i;
+        while (i < n && (unsigned)(p[i] - '0') <= 9)
+            i++;
+        if (i == f) return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) return 0;
+    return i;
+}
+
 /* Parses the value at s->i into column col. */
 static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
 {
@@ -514,6 +641,25 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     size_t pos = s->i;
     em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
+    size_t ps, pl;
+    if (t == EM_TYPE_DOUBLE && c != '"') { /* a plain number in one pass */
+        double dv;
+        size_t k = s->i < s->n ? skip_plain_number(s->p + s->i, s->n - s->i) : 0;
+        if (k && fast_double(s->p + s->i, k, &dv) == 0) {
+            s->i += k;
+            em_batch_builder_set_f64(bb, col, dv);
+            return 0;
+        }
+    }
+    if (c == '"' && plain_string(s, &ps, &pl)) {
+        if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + ps, pl);
+        int64_t us;
+        if (t == EM_TYPE_TIMESTAMP && fast_iso_ts(r, s->p + ps, pl, &us) == 0) {
+            em_batch_builder_set_i64(bb, col, us);
+            return 0;
+        }
+        return em__fmt_set_text(r, bb, col, s->p + ps, pl, pos, s->err);
+    }
     if (c == '"') {
         em_buf_reset(&r->scratch);
         if ((rc = decode_string(s, &r->scratch)) != 0) return rc;
@@ -544,6 +690,66 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
 
+/* a[0..n) == b[0..n), inline: keys are short, and a libc call per key
+ * costs more than the comparison. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) { /* 8 at a time, the last 8 overlapping */
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) { /* first 4 and last 4, overlapping */
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v) return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
+/* Parses the key at s->i (the k-th of the record) and returns its column
+ * (-1 if not in the schema); *rc gets a parse error. */
+static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
+{
+    size_t ks, kl;
+    *rc = 0;
+    if (k < EM__KEY_SLOTS) { /* the key this slot saw last time, compared in place */
+        const em__key_slot *slot = &r->keys[k];
+        size_t at = s->i + 1 + slot->len;
+        if (slot->len && at < s->n && s->p[at] == '"' &&
+            same_bytes(s->p + s->i + 1, slot->name, slot->len)) {
+            s->i = at + 1;
+            return slot->col;
+        }
+    }
+    if (plain_string(s, &ks, &kl)) {
+        em__key_slot *slot = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
+        if (slot && slot->len == kl && memcmp(slot->name, s->p + ks, kl) == 0) return slot->col;
+        int col = em_schema_find(r->schema, s->p + ks, kl);
+        if (slot && kl > 0 && kl <= EM__KEY_MAX) {
+            memcpy(slot->name, s->p + ks, kl);
+            slot->len = (uint8_t)kl;
+            slot->col = col;
+        }
+        return col;
+    }
+    em_buf_reset(&r->scratch);
+    if ((*rc = decode_string(s, &r->scratch)) != 0) return -1;
+    return em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
+}
+
 static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
 {
     jp s = {p, n, 0, err};
@@ -556,21 +762,24 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
     if (s.i < n && p[s.i] == '}') {
         s.i++;
     } else {
-        for (;;) {
+        for (uint32_t k = 0;; k++) {
             skip_ws(&s);
             if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
-            em_buf_reset(&r->scratch);
-            if ((rc = decode_string(&s, &r->scratch)) != 0) return rc;
-            int col =
-                em_schema_find(r->schema, r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
+            int col = key_column(r, &s, k, &rc);
+            if (rc) return rc;
             skip_ws(&s);
             if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
             s.i++;
             skip_ws(&s);
-            /* unknown key, or a repeat (first value wins): skip the value */
-            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1)
-                rc = skip_value(&s, 1);
-            else
+            /* unknown key, or a repeat (first value wins): skip the value;
+             * a plain number (the usual case) without a call */
+            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
+                size_t len = s.i < n ? skip_plain_number(p + s.i, n - s.i) : 0;
+                if (len)
+                    s.i += len;
+                else
+                    rc = skip_value(&s, 1);
+            } else
                 rc = parse_value(r, &s, bb, (uint32_t)col);
             if (rc) return rc;
             skip_ws(&s);
@@ -608,90 +817,6 @@ int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb,
     if (rc && rc != EM_EOF) {
         if (err && !err->msg[0]) em_errf(err, rc, "%s", em_strerror(rc));
         em_batch_builder_abort_row(bb);
-    }
-    return rc;
-}
-
-/* ---- JSON writer ---- */
-
-static int put_json_string(em_buf *out, const char *s, size_t n)
-{
-    int rc = em_buf_putc(out, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char ubuf[8];
-        if (c == '"')
-            esc = "\\\"";
-        else if (c == '\\')
-            esc = "\\\\";
-        else if (c == '\n')
-            esc = "\\n";
-        else if (c == '\r')
-            esc = "\\r";
-        else if (c == '\t')
-            esc = "\\t";
-        else if (c == '\b')
-            esc = "\\b";
-        else if (c == '\f')
-            esc = "\\f";
-        else if (c < 0x20) {
-            snprintf(ubuf, sizeof ubuf, "\\u%04x", c);
-            esc = ubuf;
-        }
-        if (!esc) continue;
-        if (i > run) rc = em_buf_append(out, s + run, i - run);
-        if (!rc) rc = em_buf_puts(out, esc);
-        run = i + 1;
-    }
-    if (!rc && n > run) rc = em_buf_append(out, s + run, n - run);
-    if (!rc) rc = em_buf_putc(out, '"');
-    return rc;
-}
-
-static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
-{
-    char tmp[40];
-    size_t len;
-    if (em_column_is_null(c, row)) return em_buf_puts(out, "null");
-    switch (c->type) {
-    case EM_TYPE_BOOLEAN:
-        return em_buf_puts(out, c->v.b[row] ? "true" : "false");
-    case EM_TYPE_BIGINT:
-    case EM_TYPE_INTERVAL:
-        return em_buf_printf(out, "%lld", (long long)c->v.i64[row]);
-    case EM_TYPE_DOUBLE:
-        len = em__fmt_double(c->v.f64[row], tmp);
-        return len ? em_buf_append(out, tmp, len) : em_buf_puts(out, "null");
-    case EM_TYPE_TIMESTAMP:
-        len = em_ts_format(c->v.i64[row], tmp);
-        return put_json_string(out, tmp, len);
-    case EM_TYPE_TEXT: {
-        em_slice t = em_column_text(c, row);
-        return put_json_string(out, t.ptr, t.len);
-    }
-    default:
-        return em_buf_puts(out, "null");
-    }
-}
-
-int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
-{
-    int rc = 0;
-    if (w->kind == EM__FMT_CSV) return em__csv_write(w, b, out);
-    uint32_t n = em_batch_count(b);
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        uint32_t row = em_batch_row(b, i);
-        rc = em_buf_putc(out, '{');
-        for (uint32_t k = 0; k < w->schema->nfields && !rc; k++) {
-            const char *name = w->schema->fields[k].name;
-            if (k) rc = em_buf_putc(out, ',');
-            if (!rc) rc = put_json_string(out, name, strlen(name));
-            if (!rc) rc = em_buf_putc(out, ':');
-            if (!rc) rc = put_json_value(out, &b->cols[k], row);
-        }
-        if (!rc) rc = em_buf_puts(out, "}\n");
     }
     return rc;
 }

@@ -62,6 +62,9 @@ typedef struct file_conn {
     char *buf;             /* READ_CHUNK + max_line */
     size_t len, cap, max_line;
     bool skipping;         /* inside an over-long line */
+    char *where;           /* "FILE:LINE" of the current line, for messages */
+    size_t where_prefix;   /* length of "FILE:" */
+    size_t where_len;
     /* sink */
     em_writer *writer;
     em_buf out;
@@ -257,7 +260,34 @@ static int file_start(void *self)
     return list_files(f);
 }
 
-/* Opens the next unread file; returns 1 if one is open, 0 if none. */
+/* f->where is "FILE:LINE" for the current line, kept up to date per record
+ * without formatting: the line number's digits are counted up in place
+ * (f->where_len is the length of the whole string). */
+static void where_reset(file_conn *f)
+{
+    f->where[f->where_prefix] = '1';
+    f->where[f->where_prefix + 1] = 0;
+    f->where_len = f->where_prefix + 1;
+}
+
+static void where_next_line(file_conn *f)
+{
+    char *d = f->where + f->where_prefix;
+    size_t i = f->where_len - f->where_prefix;
+    while (i > 0 && d[i - 1] == '9')
+        d[--i] = '0';
+    if (i > 0) {
+        d[i - 1]++;
+        return;
+    }
+    /* 99..9 + 1: one more digit */
+    memmove(d + 1, d, f->where_len - f->where_prefix + 1);
+    d[0] = '1';
+    f->where_len++;
+}
+
+/* Opens the next unread file; returns 1 if one is open, 0 if none, -1 when
+ * out of memory. */
 static int open_next(file_conn *f)
 {
     while (f->fd < 0 && f->cur < f->nfiles) {
@@ -271,17 +301,31 @@ static int open_next(file_conn *f)
         f->len = 0;
         f->line = 1;
         f->skipping = false;
+        size_t plen = strlen(f->files[f->cur]);
+        char *w = em_realloc(f->where, plen + 24);
+        if (!w) {
+            close(f->fd);
+            f->fd = -1;
+            return -1;
+        }
+        f->where = w;
+        memcpy(w, f->files[f->cur], plen);
+        w[plen] = ':';
+        f->where_prefix = plen + 1;
+        where_reset(f);
     }
     return f->fd >= 0;
 }
 
-/* Hands complete lines in buf to the engine; keeps the partial tail. */
+/* Hands complete lines in buf to the engine; keeps the unread tail (the
+ * lines past the poll's room, and a partial last line). */
 static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
 {
     size_t pos = 0;
-    char where[4200];
-    bool partial = false; /* stopped at a line with no newline yet */
-    while (pos < f->len && em_source_out_room(out) > 0) {
+    bool partial = false; /* stopped at a line without its newline */
+    while (pos < f->len) {
+        if (em_source_out_room(out) == 0)
+            break;
         char *nl = memchr(f->buf + pos, '\n', f->len - pos);
         size_t end = nl ? (size_t)(nl - f->buf) : f->len;
         if (!nl && !at_eof) {
@@ -295,26 +339,23 @@ static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
             size_t m = n;
             if (m && f->buf[pos + m - 1] == '\r')
                 m--;
-            snprintf(where, sizeof where, "%s:%llu", f->files[f->cur],
-                     (unsigned long long)f->line);
-            int rc = em_source_out_record(out, f->buf + pos, m, where);
+            int rc = em_source_out_record(out, f->buf + pos, m, f->where);
             if (rc)
                 return rc;
         }
         f->line++;
+        where_next_line(f);
         pos = end + (nl != NULL);
     }
-    memmove(f->buf, f->buf + pos, f->len - pos);
-    f->len -= pos;
-    f->offset += pos;
-    /* Only a line still without its newline can be over-long: complete
-     * lines left over when the engine's room ran out wait for the next poll. */
+    if (pos) {
+        memmove(f->buf, f->buf + pos, f->len - pos);
+        f->len -= pos;
+        f->offset += pos;
+    }
     if (partial && f->len >= f->max_line) {
         /* an over-long line: report it once, drop what we have, skip the rest */
-        char where2[4200];
-        snprintf(where2, sizeof where2, "%s:%llu", f->files[f->cur], (unsigned long long)f->line);
         em_conn_log(f->cx, 1, "bad record at %s: line longer than max_line (%zu bytes); skipped",
-                    where2, f->max_line);
+                    f->where, f->max_line);
         f->offset += f->len;
         f->len = 0;
         f->skipping = true;
@@ -331,7 +372,10 @@ static int file_poll(void *self, em_source_out *out)
             return rc;
     }
     while (em_source_out_room(out) > 0) {
-        if (!open_next(f))
+        int open = open_next(f);
+        if (open < 0)
+            return EM_ENOMEM;
+        if (!open)
             return f->follow ? 0 : EM_EOF;
         int rc = deliver_lines(f, out, false);
         if (rc)
@@ -565,6 +609,7 @@ static void file_destroy(void *self)
         em_free(f->files[i]);
     em_free(f->files);
     em_free(f->buf);
+    em_free(f->where);
     em_free(f->path);
     em_free(f->manifest);
     em_writer_destroy(f->writer);

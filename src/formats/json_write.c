@@ -1,0 +1,275 @@
+/*
+ * formats/json_write.c - the writer handle, the NDJSON writer and the
+ * number formatting shared with csv.c (em__fmt_double).
+ *
+ * Hot for every JSON sink: doubles and integers are formatted without
+ * snprintf where an exact method exists, and each field's key text is built
+ * once per writer.
+ */
+#include "formats/format.h"
+
+#include "core/clock.h"
+#include "ember/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const double em__pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int em_writer_create(em_writer **out, const char *format, const em_schema *schema, em_errbuf *err)
+{
+    *out = NULL;
+    em__fmt_kind kind;
+    if (format && strcasecmp(format, "json") == 0)
+        kind = EM__FMT_JSON;
+    else if (format && strcasecmp(format, "csv") == 0)
+        kind = EM__FMT_CSV;
+    else
+        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
+                       format ? format : "(null)");
+    em_writer *w = em_calloc(1, sizeof *w);
+    if (!w) return em_errf(err, EM_ENOMEM, "out of memory creating %s writer", format);
+    w->kind = kind;
+    w->schema = schema;
+    *out = w;
+    return 0;
+}
+
+void em_writer_continue(em_writer *w)
+{
+    w->wrote_header = 1;
+}
+
+void em_writer_destroy(em_writer *w)
+{
+    if (!w) return;
+    em_free(w->keys);
+    em_free(w->key_off);
+    em_free(w);
+}
+
+/* Writes the decimal digits of v to out; returns their count. */
+static size_t put_u64(uint64_t v, char *out)
+{
+    char d[24];
+    size_t n = 0, k = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[k++] = d[--n];
+    return k;
+}
+
+/* em__fmt_double without snprintf for 1e-4 <= |v| < 1e15 (where %.Ng
+ * prints fixed-point for N = 15..17), in exact integer arithmetic:
+ * v = M x 2^E with E < 0. For N significant digits (k = N - 1 - e
+ * decimals, 10^e <= |v| < 10^(e+1)), m = M x 10^k / 2^-E rounded half to
+ * even is the decimal %.Ng prints; it reads back as v exactly when
+ * |m x 2^-E - M x 10^k| is within half the gap to v's neighbours (checked
+ * doubled, in 128 bits: at most 2^124 in this range). The first N that
+ * reads back, with trailing zeros stripped, is em__fmt_double's text.
+ * Returns the length, or 0 outside the range. */
+static size_t fast_fmt_double(double v, char *out)
+{
+    double a = v < 0 ? -v : v;
+    if (!(a >= 1e-4 && a < 1e15))
+        return 0;
+    int bexp;
+    double fr = frexp(a, &bexp); /* a = fr x 2^bexp, 0.5 <= fr < 1 */
+    uint64_t M = (uint64_t)ldexp(fr, 53);
+    int sh = 53 - bexp; /* a = M x 2^-sh, sh > 0 */
+    int e = 0;          /* 10^e <= a < 10^(e+1) */
+    if (a >= 1) {
+        while (e < 14 && a >= em__pow10_exact[e + 1])
+            e++;
+    } else {
+        e = -1;
+        while (a * em__pow10_exact[-e] < 1)
+            e--;
+    }
+    /* half the gap below v is smaller when M is a power of two */
+    int pow2 = M == (UINT64_C(1) << 52);
+    for (int digits = 15; digits <= 17; digits++) {
+        int k = digits - 1 - e; /* 0 .. 20 */
+        unsigned __int128 p10 = 1;
+        for (int j = 0; j < k; j++)
+            p10 *= 10;
+        unsigned __int128 x = (unsigned __int128)M * p10; /* a x 10^k = x / 2^sh */
+        unsigned __int128 m = x >> sh, rem = x - (m << sh), half = (unsigned __int128)1 << (sh - 1);
+        if (rem > half || (rem == half && (m & 1)))
+            m++;
+        /* |m x 2^sh - x| < 10^k x 2^(sh-1)... doubled: compare 2|m 2^sh - x| with p10 */
+        unsigned __int128 ms = m << sh;
+        int below = ms < x;
+        unsigned __int128 diff2 = (below ? x - ms : ms - x) * 2;
+        unsigned __int128 gap = below && pow2 ? p10 / 2 : p10; /* doubled half-gap */
+        int exact_gap = below && pow2 ? (p10 % 2 == 0) : 1;
+        int ok = diff2 < gap || (diff2 == gap && exact_gap && !(M & 1));
+        if (!ok)
+            continue;
+        uint64_t um = (uint64_t)m;
+        while (k > 0 && um % 10 == 0) {
+            um /= 10;
+            k--;
+        }
+        char d[24];
+        size_t nd = put_u64(um, d), n = 0, kk = (size_t)k;
+        if (v < 0)
+            out[n++] = '-';
+        if (kk >= nd) { /* 0.000ddd */
+            out[n++] = '0';
+            out[n++] = '.';
+            for (size_t j = nd; j < kk; j++)
+                out[n++] = '0';
+            memcpy(out + n, d, nd);
+            n += nd;
+        } else {
+            memcpy(out + n, d, nd - kk);
+            n += nd - kk;
+            if (kk) {
+                out[n++] = '.';
+                memcpy(out + n, d + nd - kk, kk);
+                n += kk;
+            }
+        }
+        out[n] = 0;
+        return n;
+    }
+    return 0;
+}
+
+size_t em__fmt_double(double v, char *out)
+{
+    static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
+    int len = 0;
+    if (isnan(v) || isinf(v)) return 0;
+    size_t fast = fast_fmt_double(v, out);
+    if (fast) return fast;
+    for (int i = 0; i < 3; i++) {
+        len = snprintf(out, 32, fmts[i], v);
+        if (strtod(out, NULL) == v) break;
+    }
+    return (size_t)len;
+}
+
+/* ---- JSON writer ---- */
+
+static int put_json_string(em_buf *out, const char *s, size_t n)
+{
+    int rc = em_buf_putc(out, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char ubuf[8];
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
+        else if (c < 0x20) {
+            snprintf(ubuf, sizeof ubuf, "\\u%04x", c);
+            esc = ubuf;
+        }
+        if (!esc) continue;
+        if (i > run) rc = em_buf_append(out, s + run, i - run);
+        if (!rc) rc = em_buf_puts(out, esc);
+        run = i + 1;
+    }
+    if (!rc && n > run) rc = em_buf_append(out, s + run, n - run);
+    if (!rc) rc = em_buf_putc(out, '"');
+    return rc;
+}
+
+static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
+{
+    char tmp[40];
+    size_t len;
+    if (em_column_is_null(c, row)) return em_buf_puts(out, "null");
+    switch (c->type) {
+    case EM_TYPE_BOOLEAN:
+        return em_buf_puts(out, c->v.b[row] ? "true" : "false");
+    case EM_TYPE_BIGINT:
+    case EM_TYPE_INTERVAL:
+        len = 0;
+        if (c->v.i64[row] < 0) tmp[len++] = '-';
+        len += put_u64(c->v.i64[row] < 0 ? 0 - (uint64_t)c->v.i64[row] : (uint64_t)c->v.i64[row],
+                       tmp + len);
+        return em_buf_append(out, tmp, len);
+    case EM_TYPE_DOUBLE:
+        len = em__fmt_double(c->v.f64[row], tmp);
+        return len ? em_buf_append(out, tmp, len) : em_buf_puts(out, "null");
+    case EM_TYPE_TIMESTAMP:
+        len = em_ts_format(c->v.i64[row], tmp);
+        return put_json_string(out, tmp, len);
+    case EM_TYPE_TEXT: {
+        em_slice t = em_column_text(c, row);
+        return put_json_string(out, t.ptr, t.len);
+    }
+    default:
+        return em_buf_puts(out, "null");
+    }
+}
+
+/* Builds the writer's key texts once: field k's is keys[off[k]..off[k+1]),
+ * "{\"name\":" for the first field and ",\"name\":" for the others. */
+static int build_keys(em_writer *w)
+{
+    uint32_t n = w->schema->nfields;
+    em_buf kb;
+    int rc = 0;
+    em_buf_init(&kb, (size_t)1 << 24);
+    w->key_off = em_calloc(n + 1, sizeof *w->key_off);
+    if (!w->key_off) return EM_ENOMEM;
+    for (uint32_t k = 0; k < n && !rc; k++) {
+        const char *name = w->schema->fields[k].name;
+        w->key_off[k] = (uint32_t)kb.len;
+        rc = em_buf_putc(&kb, k ? ',' : '{');
+        if (!rc) rc = put_json_string(&kb, name, strlen(name));
+        if (!rc) rc = em_buf_putc(&kb, ':');
+    }
+    w->key_off[n] = (uint32_t)kb.len;
+    if (!rc && !kb.ptr) rc = em_buf_putc(&kb, 0);
+    if (rc) {
+        em_buf_release(&kb);
+        em_free(w->key_off);
+        w->key_off = NULL;
+        return rc;
+    }
+    w->keys = em_buf_detach(&kb, NULL);
+    return 0;
+}
+
+int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
+{
+    int rc = 0;
+    if (w->kind == EM__FMT_CSV) return em__csv_write(w, b, out);
+    if (!w->keys && (rc = build_keys(w)) != 0) return rc;
+    uint32_t n = em_batch_count(b), nf = w->schema->nfields;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t row = em_batch_row(b, i);
+        if (nf == 0) rc = em_buf_putc(out, '{');
+        for (uint32_t k = 0; k < nf && !rc; k++) {
+            rc = em_buf_append(out, w->keys + w->key_off[k], w->key_off[k + 1] - w->key_off[k]);
+            if (!rc) rc = put_json_value(out, &b->cols[k], row);
+        }
+        if (!rc) rc = em_buf_append(out, "}\n", 2);
+    }
+    return rc;
+}
