@@ -1,21 +1,26 @@
--- The air-quality job: 1,000 simulated indoor sensors -> QC (QARTOD flags)
--- -> raw readings; 1-minute and 1-hour PM rollups with completeness and the
--- EPA AQI; hourly NowCast; PM2.5 alerts with hysteresis; silent devices.
+-- The air-quality job (`make run`): 1,000 simulated indoor sensors -> QC
+-- (QARTOD flags) -> raw readings; 1-minute and 1-hour PM rollups with
+-- completeness and the EPA AQI; hourly NowCast; PM2.5 alerts with
+-- hysteresis; silent devices.
 --
---   build/ember run examples/airquality.sql
+--   build/ember run examples/airquality.sql --checkpoint aq.ckpt
 --
 -- Event time runs 10x faster than the wall clock (1,000 devices reporting
 -- every 10 s, 1,000 readings/s), so a minute closes every 6 s and an hour
--- every 6 minutes. Outputs go to files in the working directory:
---   aq_raw.jsonl      every reading with its QC flags
---   aq_minute.jsonl   per device and minute: PM averages, AQI, completeness
---   aq_hour.jsonl     per device and hour, rolled up from the minutes
---   aq_nowcast.jsonl  per device and hour: PM2.5 NowCast and its AQI
---   aq_alerts.jsonl   FIRING / RESOLVED / NO_DATA / OK transitions
+-- every 6 minutes. Where the data goes, in the working directory:
+--   aq.db             SQLite: aq_raw (every reading with its QC flags),
+--                     aq_minute, aq_hour (rolled up from the minutes) and
+--                     aq_nowcast; one transaction per micro-batch,
+--                     exactly-once with a checkpoint
+--   aq_alerts.jsonl   FIRING / RESOLVED / NO_DATA / OK transitions (also
+--                     printed on stdout)
 --   aq_silent.jsonl   SILENT / BACK events of devices that stop reporting
--- SQLite: aq_raw and the rollups are meant for the `sqlite` sink
--- (connector = 'sqlite', path = 'aq.db', table = '...'; rollups upsert on
--- their GROUP BY columns); swap the connector once it is available.
+-- To also send alerts to a webhook or MQTT, add a sink reading the
+-- `alert_events` view, e.g.
+--   CREATE SINK hook WITH (connector = 'webhook', url = 'http://...') AS
+--       SELECT * FROM alert_events;
+-- examples/airquality_mqtt_pg.sql is the same job reading MQTT and writing
+-- PostgreSQL.
 SET batch_interval = '500ms';
 
 CREATE SOURCE readings (
@@ -40,7 +45,7 @@ CREATE VIEW checked AS
                      rate_suspect => 2, rate_fail => 10,
                      flat_tolerance => 0, flat_suspect => 30, flat_fail => 90);
 
-CREATE SINK raw WITH (connector = 'file', path = 'aq_raw.jsonl') AS
+CREATE SINK raw WITH (connector = 'sqlite', path = 'aq.db', table = 'aq_raw') AS
     SELECT device_id, ts, pm25, pm10, co2, temperature, humidity, qc_range, qc_spike,
            qc_rate, qc_flat, qc_time, qc_flag
     FROM checked;
@@ -57,7 +62,7 @@ CREATE VIEW per_minute AS
     FROM TUMBLE(clean, ts, INTERVAL '1' MINUTE)
     GROUP BY device_id, window_start, window_end;
 
-CREATE SINK minute WITH (connector = 'file', path = 'aq_minute.jsonl') AS
+CREATE SINK minute WITH (connector = 'sqlite', path = 'aq.db', table = 'aq_minute') AS
     SELECT device_id, minute, round(pm25, 1) AS pm25, round(pm10, 1) AS pm10, co2_max,
            aqi_pm25(pm25, minute) AS aqi, aqi_category(aqi_pm25(pm25, minute)) AS category,
            n AS received, 6 AS expected, n >= 5 AS valid
@@ -65,7 +70,7 @@ CREATE SINK minute WITH (connector = 'file', path = 'aq_minute.jsonl') AS
 
 -- 1 hour, rolled up from the minutes (not from raw readings): sample-
 -- weighted averages; valid with 75% of the 360 expected readings.
-CREATE SINK hour WITH (connector = 'file', path = 'aq_hour.jsonl') AS
+CREATE SINK hour WITH (connector = 'sqlite', path = 'aq.db', table = 'aq_hour') AS
     SELECT device_id, window_start AS hour, round(sum(pm25 * n) / sum(n), 1) AS pm25,
            round(sum(pm10 * n) / sum(n), 1) AS pm10, max(co2_max) AS co2_max,
            aqi_pm25(sum(pm25 * n) / sum(n), window_start) AS aqi,
@@ -75,7 +80,7 @@ CREATE SINK hour WITH (connector = 'file', path = 'aq_hour.jsonl') AS
     GROUP BY device_id, window_start, window_end;
 
 -- EPA NowCast over the last 12 hours, every hour, with its AQI and colour.
-CREATE SINK nowcast WITH (connector = 'file', path = 'aq_nowcast.jsonl') AS
+CREATE SINK nowcast WITH (connector = 'sqlite', path = 'aq.db', table = 'aq_nowcast') AS
     SELECT device_id, window_end AS hour, round(nowcast_pm(pm25, minute), 1) AS nowcast,
            aqi_pm25(nowcast_pm(pm25, minute), window_end) AS aqi,
            aqi_color(aqi_pm25(nowcast_pm(pm25, minute), window_end)) AS color
@@ -85,13 +90,17 @@ CREATE SINK nowcast WITH (connector = 'file', path = 'aq_nowcast.jsonl') AS
 -- Alerts on the 1-minute PM2.5 average: fire once it has been at or above
 -- 35.5 (the 24-hour standard) for 5 minutes, resolve once it has stayed at
 -- or below 25 for 10 minutes; NO_DATA after 15 minutes without a minute.
-CREATE SINK alerts WITH (connector = 'file', path = 'aq_alerts.jsonl') AS
+CREATE VIEW alert_events AS
     SELECT device_id, ts, state, round(value, 1) AS pm25
     FROM ALERTS(per_minute, device_id, minute, pm25, enter => 35.5, exit => 25,
                 for => INTERVAL '5' MINUTE, hold => INTERVAL '10' MINUTE,
                 no_data => INTERVAL '15' MINUTE);
+CREATE SINK alerts WITH (connector = 'file', path = 'aq_alerts.jsonl', append = true) AS
+    SELECT * FROM alert_events;
+CREATE SINK alerts_log WITH (connector = 'stdout') AS
+    SELECT * FROM alert_events;
 
 -- Devices without any reading (QC'd or not) for 5 minutes, and their return.
-CREATE SINK silent WITH (connector = 'file', path = 'aq_silent.jsonl') AS
+CREATE SINK silent WITH (connector = 'file', path = 'aq_silent.jsonl', append = true) AS
     SELECT device_id, last_seen, silent_since, status
     FROM SILENCE(readings, device_id, ts, INTERVAL '5' MINUTE);

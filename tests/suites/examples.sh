@@ -39,16 +39,23 @@ rm -f "$out.err"
 # consistent with what the job promises.
 "$build/ember" check examples/airquality.sql >/dev/null 2>&1
 check "examples/airquality.sql checks" $?
+"$build/ember" check examples/airquality_mqtt_pg.sql >/dev/null 2>&1
+check "examples/airquality_mqtt_pg.sql (MQTT in, PostgreSQL out) checks" $?
 aq=$(mktemp -d)
 sed "s/rate = 1000, interval = '10s',/count = 1080000, interval = '10s',/" examples/airquality.sql >"$aq/job.sql"
-(cd "$aq" && "$root_build/ember" run job.sql --set http=off >/dev/null 2>"$aq/err")
+(cd "$aq" && "$root_build/ember" run job.sql --set http=off >"$aq/stdout.txt" 2>"$aq/err")
 check "examples/airquality.sql runs to the end of bounded input" $?
 python3 - "$aq" <<'PY'
-import json, sys, os
+import json, sys, os, sqlite3
 d = sys.argv[1]
 rd = lambda n: [json.loads(l) for l in open(os.path.join(d, n))]
-raw, minute, hour = rd("aq_raw.jsonl"), rd("aq_minute.jsonl"), rd("aq_hour.jsonl")
-nowcast, alerts, silent = rd("aq_nowcast.jsonl"), rd("aq_alerts.jsonl"), rd("aq_silent.jsonl")
+db = sqlite3.connect(os.path.join(d, "aq.db"))
+db.row_factory = sqlite3.Row
+tb = lambda t: [dict(r) for r in db.execute("SELECT * FROM " + t)]
+raw, minute, hour, nowcast = tb("aq_raw"), tb("aq_minute"), tb("aq_hour"), tb("aq_nowcast")
+alerts, silent = rd("aq_alerts.jsonl"), rd("aq_silent.jsonl")
+logged = [json.loads(l) for l in open(os.path.join(d, "stdout.txt"))]
+assert sorted(map(json.dumps, logged)) == sorted(map(json.dumps, alerts)), "stdout log != alerts file"
 assert 900000 < len(raw) < 1080000, len(raw)            # outages skip readings
 flags = {r["qc_flag"] for r in raw}
 assert {1, 3, 4, 9} <= flags <= {1, 2, 3, 4, 9}, flags    # faults are flagged
@@ -74,7 +81,7 @@ for a in sorted(alerts, key=lambda a: (a["device_id"], a["ts"])):
 assert any(a["state"] == "FIRING" for a in alerts)
 assert any(s["status"] == "SILENT" for s in silent) and any(s["status"] == "BACK" for s in silent)
 PY
-check "examples/airquality.sql outputs: QC flags, valid minutes and hours, AQI categories, alert transitions, silent devices" $?
+check "examples/airquality.sql outputs: SQLite tables with QC flags, valid minutes and hours, AQI categories; alert transitions (file and stdout log), silent devices" $?
 rm -rf "$aq"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
