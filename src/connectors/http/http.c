@@ -188,7 +188,7 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
             }
         } else if (prc != EM_EOF) {
             r->status = prc == EM_ENOMEM ? 500 : 400;
-            snprintf(r->msg, sizeof r->msg, "%s %llu: %s", lines.len ? "object" : "line",
+            snprintf(r->msg, sizeof r->msg, "%s %llu: %.440s", lines.len ? "object" : "line",
                      (unsigned long long)line, err.msg);
             rc = prc;
         }
