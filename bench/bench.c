@@ -115,6 +115,7 @@ typedef struct group {
 
 static const group groups[] = {
     {em__bench_core, &em__bench_core_n},
+    {em__bench_frontend, &em__bench_frontend_n},
     {em__bench_durable, &em__bench_durable_n},
     {em__bench_snapshot, &em__bench_snapshot_n},
     {em__bench_sensor, &em__bench_sensor_n},

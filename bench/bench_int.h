@@ -41,6 +41,9 @@ typedef struct em__bench_def {
 /* bench_core.c */
 extern const em__bench_def em__bench_core[];
 extern const uint32_t em__bench_core_n;
+/* bench_frontend.c */
+extern const em__bench_def em__bench_frontend[];
+extern const uint32_t em__bench_frontend_n;
 /* bench_durable.c */
 extern const em__bench_def em__bench_durable[];
 extern const uint32_t em__bench_durable_n;

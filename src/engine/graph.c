@@ -299,6 +299,16 @@ em_stream *em_aggregate(em_stream *in, uint32_t nkeys, em_expr *const *keys,
             em__engine_fail(e, EM_EINVAL, "aggregate '%s' needs an argument", fn);
             return NULL;
         }
+        /* the same argument twice (avg(x), max(x)) is one column, so the
+         * aggregates share its state (non-NULL count, sum) */
+        int same = -1;
+        for (uint32_t j = 0; j < i && same < 0; j++)
+            if (specs[j].arg >= 0 && em_expr_same(aggs[j].arg, aggs[i].arg))
+                same = specs[j].arg;
+        if (same >= 0) {
+            specs[i].arg = same;
+            continue;
+        }
         specs[i].arg = (int)n;
         snprintf(argname[i], sizeof argname[i], "__arg%u", i);
         cols[n] = aggs[i].arg;

@@ -409,3 +409,39 @@ int em_expr_bind_with(em_expr *e, const em_schema *in, const em_func_registry *r
     mark_special(e);
     return 0;
 }
+
+int em_expr_same(const em_expr *a, const em_expr *b)
+{
+    if (a == b)
+        return 1;
+    if (!a || !b || a->kind != b->kind || a->nargs != b->nargs)
+        return 0;
+    switch (a->kind) {
+    case EX_COL:
+        if (strcasecmp(a->name, b->name))
+            return 0;
+        break;
+    case EX_LIT:
+        if (a->null_lit != b->null_lit || a->type != b->type ||
+            memcmp(&a->lit, &b->lit, sizeof a->lit) || a->text_len != b->text_len ||
+            (a->text_len && memcmp(a->text, b->text, a->text_len)))
+            return 0;
+        break;
+    case EX_CALL:
+        if (!a->name || !b->name || strcasecmp(a->name, b->name))
+            return 0;
+        break;
+    case EX_CASE:
+        if (a->nwhen != b->nwhen)
+            return 0;
+        break;
+    case EX_CAST:
+        if (a->type != b->type)
+            return 0;
+        break;
+    }
+    for (uint32_t i = 0; i < a->nargs; i++)
+        if (!em_expr_same(a->args[i], b->args[i]))
+            return 0;
+    return 1;
+}

@@ -72,6 +72,9 @@ em_expr *em_expr_lit_interval(em_arena *a, int64_t us);
  * "not_like","between" (x, lo, hi),"in" (args[0] IN args[1..]), or a scalar
  * function name (case-insensitive). args (nargs pointers) is copied. */
 em_expr *em_expr_call(em_arena *a, const char *fn, uint32_t nargs, em_expr **args);
+/* 1 when a and b are the same expression (same tree of columns, literals,
+ * calls, CASEs and CASTs): their values are equal on every row. */
+int em_expr_same(const em_expr *a, const em_expr *b);
 /* CASE WHEN conds[i] THEN vals[i] ... ELSE else_or_null END; arrays copied. */
 em_expr *em_expr_case(em_arena *a, uint32_t nwhen, em_expr **conds, em_expr **vals,
                       em_expr *else_or_null);

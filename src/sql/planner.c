@@ -1126,6 +1126,54 @@ static int plan_items(planner *p, const em_sql_select *sel, scope *sc, const agg
     return 0;
 }
 
+/* Whether x mentions window_start or window_end. */
+static int refs_window_col(const em_sql_expr *x)
+{
+    if (!x)
+        return 0;
+    switch (x->kind) {
+    case EM_SQL_E_COLUMN:
+        return is_window_col(x->v.col.name);
+    case EM_SQL_E_UNARY:
+        return refs_window_col(x->v.unary.arg);
+    case EM_SQL_E_BINARY:
+        return refs_window_col(x->v.bin.l) || refs_window_col(x->v.bin.r);
+    case EM_SQL_E_FUNC:
+        for (uint32_t i = 0; i < x->v.func.nargs; i++)
+            if (refs_window_col(x->v.func.args[i]))
+                return 1;
+        return 0;
+    case EM_SQL_E_EXTRACT:
+        return refs_window_col(x->v.extract.arg);
+    case EM_SQL_E_CAST:
+        return refs_window_col(x->v.cast.arg);
+    case EM_SQL_E_CASE:
+        if (refs_window_col(x->v.cases.operand) || refs_window_col(x->v.cases.else_))
+            return 1;
+        for (uint32_t i = 0; i < x->v.cases.nwhens; i++)
+            if (refs_window_col(x->v.cases.whens[i].cond) ||
+                refs_window_col(x->v.cases.whens[i].result))
+                return 1;
+        return 0;
+    case EM_SQL_E_IS_NULL:
+        return refs_window_col(x->v.is_null.arg);
+    case EM_SQL_E_BETWEEN:
+        return refs_window_col(x->v.between.arg) || refs_window_col(x->v.between.lo) ||
+               refs_window_col(x->v.between.hi);
+    case EM_SQL_E_IN:
+        if (refs_window_col(x->v.in.arg))
+            return 1;
+        for (uint32_t i = 0; i < x->v.in.n; i++)
+            if (refs_window_col(x->v.in.list[i]))
+                return 1;
+        return 0;
+    case EM_SQL_E_LIKE:
+        return refs_window_col(x->v.like.arg) || refs_window_col(x->v.like.pattern);
+    default:
+        return 0;
+    }
+}
+
 static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
 {
     scope sc;
@@ -1133,8 +1181,20 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
     if (rc)
         return rc;
     if (sel->where) {
-        if (sc.windowed && (rc = apply_window_rows(p, &sc)))
-            return rc;
+        /* A WHERE on the window function's input columns filters rows before
+         * they are windowed, so a GROUP BY of the window stays a windowed
+         * aggregation (each window emitted once, when it closes). Only a
+         * condition on window_start/window_end needs the window rows. */
+        if (sc.windowed && refs_window_col(sel->where)) {
+            for (uint32_t i = 0; i < sel->ngroup_by; i++)
+                if (refs_window_col(sel->group_by[i]))
+                    return fail(p, sel->where->pos, EM_EUNSUPPORTED,
+                                "a WHERE on window_start/window_end cannot filter a windowed "
+                                "GROUP BY (windows are emitted when they close): put the "
+                                "condition in HAVING");
+            if ((rc = apply_window_rows(p, &sc)))
+                return rc;
+        }
         em_expr *w = conv(p, &sc, NULL, sel->where);
         if (!w)
             return p->rc;
