@@ -62,4 +62,23 @@ int em_buf_vprintf(em_buf *b, const char *fmt, va_list ap);
 /* Hands the memory to the caller (free with em_free); the buffer is empty. */
 char *em_buf_detach(em_buf *b, size_t *len);
 
+/* Equality of n bytes, inlined: hash-table keys are short, and a libc
+ * memcmp call per probe costs more than the comparison itself. */
+static inline int em_bytes_eq(const void *pa, const void *pb, size_t n)
+{
+    const char *a = pa, *b = pb;
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 #endif

@@ -64,22 +64,6 @@ uint64_t em__agg_keys_bytes(const agg_keys *k)
 
 /* Equality of n bytes, inlined: keys are short, and a libc memcmp call
  * per probe costs more than the comparison. */
-static inline int bytes_eq(const char *a, const char *b, uint32_t n)
-{
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return 0;
-        a += 8, b += 8, n -= 8;
-    }
-    while (n--)
-        if (*a++ != *b++)
-            return 0;
-    return 1;
-}
-
 static const char *key_ptr(const agg_keys *k, uint32_t id, uint32_t *len)
 {
     *len = k->koff[id + 1] - k->koff[id];
@@ -371,7 +355,7 @@ static int resolve_bytes(agg_keys *k, const em_batch *in, const uint32_t *rows, 
             uint32_t id = (uint32_t)e - 1, kl;
             if ((e & TAG) == (hv & TAG) && id != k->null_id) {
                 const char *kp = key_ptr(k, id, &kl);
-                if (kl == len && bytes_eq(kp, p, len))
+                if (kl == len && em_bytes_eq(kp, p, len))
                     break;
             }
             j = (j + 1) & mask;
@@ -554,7 +538,7 @@ static int intern_one(agg_keys *k, int is_null, int64_t v, const char *p, uint32
         uint32_t id = (uint32_t)e - 1, kl;
         if ((e & TAG) == (hv & TAG) && id != k->null_id) {
             const char *kp = key_ptr(k, id, &kl);
-            if (kl == len && bytes_eq(kp, p, len))
+            if (kl == len && em_bytes_eq(kp, p, len))
                 break;
         }
         j = (j + 1) & mask;

@@ -126,22 +126,6 @@ static inline size_t tcell_heap(const em__tcell *c)
 
 /* Equality of n bytes, inlined: keys are short, and a libc memcmp call per
  * probe costs more than the comparison. */
-static inline int bytes_eq(const char *a, const char *b, size_t n)
-{
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return 0;
-        a += 8, b += 8, n -= 8;
-    }
-    while (n--)
-        if (*a++ != *b++)
-            return 0;
-    return 1;
-}
-
 /* ---- key index ---- */
 
 void em__keyidx_init(em__keyidx *x, em_type t)
@@ -185,7 +169,7 @@ static inline uint64_t slot_hash(const em__keyidx *x, const em__keyslot *s)
 
 static inline int text_eq(const em__tcell *c, em_slice t)
 {
-    return c->len == t.len && bytes_eq(em__tcell_ptr(c), t.ptr, t.len);
+    return c->len == t.len && em_bytes_eq(em__tcell_ptr(c), t.ptr, t.len);
 }
 
 /* Probe for a fixed-width key; returns the id or -1. The slot holds the

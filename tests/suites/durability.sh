@@ -16,6 +16,13 @@ check() {
     if [ "$2" -eq 0 ]; then echo "ok   $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi
 }
 cd "$work"
+# expect_first N: the first N generated readings as the job writes them
+expect_first() {
+    "$ember" generate --devices 50 --count "$1" --seed 5 |
+        python3 -c 'import sys,json
+for l in sys.stdin:
+    r=json.loads(l); print(json.dumps({"device_id":r["device_id"],"ts":r["ts"],"pm25":r["pm25"]},separators=(",",":")))' > expect.jsonl
+}
 
 # --- graceful stop: every reading exactly once across stops and restarts
 cat > live.sql <<'SQL'
@@ -41,10 +48,7 @@ done
 grep -q "stopped on request" live.err
 check "the log says the job stopped on request" $?
 n=$(wc -l < raw.jsonl)
-"$ember" generate --devices 50 --count "$n" --seed 5 |
-    python3 -c 'import sys,json
-for l in sys.stdin:
-    r=json.loads(l); print(json.dumps({"device_id":r["device_id"],"ts":r["ts"],"pm25":r["pm25"]},separators=(",",":")))' > expect.jsonl
+expect_first "$n"
 cmp -s expect.jsonl raw.jsonl
 check "three runs wrote the first $n readings exactly once, in order" $?
 snap=$(ls ck/*.snap | tail -1 | sed 's/.*snap-0*\([0-9]*\)\.snap/\1/')
@@ -68,10 +72,7 @@ kill -TERM $pid
 wait $pid
 check "the next run recovers and stops cleanly" $?
 n=$(wc -l < raw.jsonl)
-"$ember" generate --devices 50 --count "$n" --seed 5 |
-    python3 -c 'import sys,json
-for l in sys.stdin:
-    r=json.loads(l); print(json.dumps({"device_id":r["device_id"],"ts":r["ts"],"pm25":r["pm25"]},separators=(",",":")))' > expect.jsonl
+expect_first "$n"
 cmp -s expect.jsonl raw.jsonl
 check "after the hard stop, still every reading exactly once ($n)" $?
 
