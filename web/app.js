@@ -279,9 +279,10 @@ function renderSinks(sinks) {
 
 function renderSink(sinks) {
   const s = sinks.sinks.find((x) => x.name === sinkName);
-  $('sr-title').textContent = 'Sink ' + sinkName;
+  $('sr-title').textContent = (s && s.connector === 'view' ? 'View ' : 'Sink ') + sinkName;
   if (!s) { $('sr-meta').textContent = 'no such sink'; $('sr-rows').replaceChildren(); return; }
-  $('sr-meta').textContent = s.connector + ' · ' + num(s.rows, 0) + ' rows written · latest ' + s.latest_rows.length + ' rows, newest first';
+  $('sr-meta').textContent = (s.connector === 'view' ? 'view · ' + num(s.rows, 0) + ' rows' :
+    s.connector + ' · ' + num(s.rows, 0) + ' rows written') + ' · latest ' + s.latest_rows.length + ' rows, newest first';
   const cols = [];
   for (const r of s.latest_rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
   const rows = s.latest_rows.slice().reverse().map((r) => cols.map((k) => r[k] === null || r[k] === undefined ? 'NULL' :

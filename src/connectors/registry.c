@@ -12,6 +12,7 @@ const em_connector *const em_builtin_connectors[] = {
     &em_connector_file,
     &em_connector_stdout,
     &em_connector_http,
+    &em_connector_view,
 #ifdef EMBER_WITH_SQLITE
     &em_connector_sqlite,
 #endif

@@ -10,6 +10,7 @@ extern const em_connector em_connector_generator;
 extern const em_connector em_connector_file;
 extern const em_connector em_connector_stdout;
 extern const em_connector em_connector_http;
+extern const em_connector em_connector_view;
 extern const em_connector em_connector_tcp;
 /* Built only when their library is found (cmake/connectors.cmake). */
 extern const em_connector em_connector_sqlite;

@@ -1581,6 +1581,9 @@ static int plan_stmt(planner *p, const em_sql_stmt *st)
         em_engine_set_scope(p->e, NULL);
         if (rc || (rc = add_rel(p, st->name, REL_VIEW, out, st->name_pos)))
             return rc;
+        /* the web UI shows a view's latest rows like a sink's */
+        if (em_sink(out, st->name, "view", NULL))
+            return fail_engine(p, st->name_pos);
         const char *keys[MAX_COLS];
         uint32_t nkeys = sink_keys(p, st->query, out, keys, MAX_COLS);
         rel *v = &p->rels[p->nrels - 1];

@@ -76,8 +76,9 @@ CREATE SINK per_minute WITH (connector = 'file', path = '${tmp}/per_minute.jsonl
     SELECT device_id, window_start, round(avg(pm25), 1) AS pm25_avg, max(co2) AS co2_max, count(*) AS n
     FROM TUMBLE(readings, ts, INTERVAL '1' MINUTE)
     GROUP BY device_id, window_start, window_end;
+CREATE VIEW hot AS SELECT device_id, ts, pm25 FROM readings WHERE pm25 > 50;
 CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
-    SELECT device_id, ts, pm25 FROM readings WHERE pm25 > 50;
+    SELECT device_id, ts, pm25 FROM hot;
 `);
   const job = spawn(ember, ['run', path.join(tmp, 'air.sql'), '--set', 'http=127.0.0.1:' + port,
     '--set', 'http_token=' + TOKEN], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -178,6 +179,16 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
     const nrows = await page.$$eval('#sr-rows tr', (r) => r.length - 1);
     check('sink page shows latest rows', nrows > 0 && nrows <= 20, String(nrows));
     await page.screenshot({ path: path.join(outDir, 'browser-sink.png'), fullPage: true });
+
+    /* a view's latest rows */
+    await page.click('nav a[data-page=sinks]');
+    await page.click('#sk-table a:text("hot")');
+    await waitFor(page, () => document.querySelectorAll('#sr-rows tr').length > 1);
+    check('view page is titled as a view', (await page.textContent('#sr-title')).startsWith('View hot'));
+    const vhead = await page.textContent('#sr-rows tr:first-child');
+    check('view page shows its columns and latest rows', vhead.includes('pm25') &&
+      (await page.$$eval('#sr-rows tr', (r) => r.length - 1)) > 0);
+    await page.screenshot({ path: path.join(outDir, 'browser-view.png'), fullPage: true });
 
     check('no console errors', problems.length === 0, problems.join('\n    '));
     check('no request leaves the server (offline UI)', external.length === 0, external.join(' '));

@@ -44,8 +44,9 @@ CREATE SINK per_minute WITH (connector = 'file', path = '$TMP/per_minute.jsonl')
     SELECT device_id, window_start, avg(pm25) AS pm25_avg, count(*) AS n
     FROM TUMBLE(readings, ts, INTERVAL '1' MINUTE)
     GROUP BY device_id, window_start, window_end;
+CREATE VIEW hot AS SELECT device_id, ts, pm25 FROM readings WHERE pm25 > 40;
 CREATE SINK high WITH (connector = 'file', path = '$TMP/high.jsonl') AS
-    SELECT device_id, ts, pm25 FROM readings WHERE pm25 > 40;
+    SELECT device_id, ts, pm25 FROM hot;
 SQL
 }
 
@@ -111,7 +112,7 @@ assert d["settings"]["batch_interval"] == "200ms"
 assert d["settings"]["http_token"] == "[redacted]"
 assert [s["name"] for s in d["sources"]] == ["readings"]
 assert d["sources"][0]["options"]["rate"] == "2000"
-assert sorted(s["name"] for s in d["sinks"]) == ["high", "per_minute"]
+assert sorted(s["name"] for s in d["sinks"]) == ["high", "hot", "per_minute"]
 assert d["sinks"][0]["connector"] == "file"'
     check "$T token never in any document" sh -c "
         for p in /api/v1/job /api/v1/sources /api/v1/sinks /api/v1/operators /api/v1/statistics /metrics; do
@@ -158,7 +159,10 @@ assert p["status"] == "ok" and p["last_error"] is None and p["failing_since"] is
 assert p["avg_commit_ms"] >= 0 and p["max_commit_ms"] >= p["last_commit_ms"]
 assert 0 < len(p["latest_rows"]) <= 20
 assert set(p["latest_rows"][0]) == {"device_id", "window_start", "pm25_avg", "n"}
-assert all(r["pm25"] > 40 for r in s["high"]["latest_rows"])'
+assert all(r["pm25"] > 40 for r in s["high"]["latest_rows"])
+v = s["hot"]
+assert v["connector"] == "view" and v["rows"] > 0, v
+assert 0 < len(v["latest_rows"]) <= 20 and all(r["pm25"] > 40 for r in v["latest_rows"]), v'
     check "$T operators state" pycheck "$base/api/v1/operators" '
 ops = {o["kind"]: o for o in d["operators"]}
 agg = [o for o in d["operators"] if "window_aggregate" in o["id"]]
