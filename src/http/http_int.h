@@ -21,6 +21,7 @@ typedef struct em__reply {
     char *body;
     size_t len;
     const char *allow; /* Allow header for 405, or NULL */
+    unsigned retry_after; /* Retry-After seconds (503), or 0 */
 } em__reply;
 
 /* What handlers may use of the server. */

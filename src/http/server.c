@@ -105,6 +105,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, em__reply *r, bool a
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     enum MHD_Result ok = MHD_queue_response(c, r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -182,7 +187,7 @@ static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *url)
         MHD_destroy_response(resp);
         return ok;
     }
-    em__reply r = {404, "text/plain; charset=utf-8", em_strdup("not found\n"), 10, NULL};
+    em__reply r = {404, "text/plain; charset=utf-8", em_strdup("not found\n"), 10, NULL, 0};
     return send_reply(c, &r, false);
 }
 
@@ -249,30 +254,9 @@ static enum MHD_Result post_ingest(em_http *h, struct MHD_Connection *c, const c
     em__json_raw(&j, "\n");
     em__json_reply(&j, &r);
     r.status = (unsigned)ir.status;
-    if (!r.body) {
-        r.body = em_strdup("");
-        r.len = 0;
-        if (!r.body)
-            return MHD_NO;
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(r.len, r.body, em_free);
-    if (!resp) {
-        em_free(r.body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (ir.status == 401)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    if (ir.status == 503) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%u", ir.retry_after ? ir.retry_after : 1);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
-    enum MHD_Result ok = MHD_queue_response(c, r.status, resp);
-    MHD_destroy_response(resp);
-    return ok;
+    if (ir.status == 503)
+        r.retry_after = ir.retry_after ? ir.retry_after : 1;
+    return send_reply(c, &r, true);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,

@@ -64,6 +64,8 @@ def worker(w):
             resp = c.getresponse(); resp.read()
             with lock: codes[resp.status] = codes.get(resp.status, 0) + 1
             if resp.status != 503: break
+            if not resp.getheader("Retry-After"):
+                with lock: codes["503 without Retry-After"] = codes.get("503 without Retry-After", 0) + 1
             import time; time.sleep(float(resp.getheader("Retry-After", "1")) / 10)
 ts = [threading.Thread(target=worker, args=(w,)) for w in range(n_conn)]
 [t.start() for t in ts]; [t.join() for t in ts]
@@ -81,7 +83,7 @@ check "every acknowledged reading is in the sink exactly once ($n of 1000004)" $
 total=$(sqlite3 counts.db 'SELECT sum(n) FROM counts')
 [ "$total" = 1000004 ]
 check "running counts per device add up in SQLite ($total)" $?
-grep -q "503" load.txt
-check "the push log's quota pushed back with 503 under load" $?
+grep -q '"503"' load.txt && ! grep -q "without Retry-After" load.txt
+check "the push log's quota pushed back with 503 + Retry-After under load" $?
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
