@@ -13,7 +13,7 @@ const COLORS = ['#e4572e', '#2e86de', '#2a9d5c', '#8e44ad', '#d88a1d', '#16a085'
 
 const $ = (id) => document.getElementById(id);
 const local = { keys: [], bytes: [], commit: {} };
-let page = 'overview', sinkName = null, timer = null, busy = false;
+let page = 'overview', sinkName = null, timer = null, busy = false, again = false;
 
 /* ---- formatting ---- */
 
@@ -291,8 +291,9 @@ function renderSink(sinks) {
 }
 
 async function refresh() {
-  if (busy) return;
+  if (busy) { again = true; return; }
   busy = true;
+  again = false;
   try {
     const job = await api('/api/v1/job');
     renderHeader(job);
@@ -318,12 +319,22 @@ async function refresh() {
   } finally {
     busy = false;
   }
+  if (again) refresh();  /* the page changed while a refresh was in flight */
 }
 
 function route() {
   const h = location.hash.replace(/^#\/?/, '');
-  if (h.startsWith('sink/')) { page = 'sink'; sinkName = decodeURIComponent(h.substr(5)); }
-  else page = ['streaming', 'operators', 'sinks'].includes(h) ? h : 'overview';
+  if (h.startsWith('sink/')) {
+    const name = decodeURIComponent(h.substr(5));
+    if (page !== 'sink' || name !== sinkName) {
+      /* never show another sink's rows under this one's name while it loads */
+      $('sr-title').textContent = name;
+      $('sr-meta').textContent = 'loading';
+      $('sr-rows').replaceChildren();
+    }
+    page = 'sink';
+    sinkName = name;
+  } else page = ['streaming', 'operators', 'sinks'].includes(h) ? h : 'overview';
   for (const s of document.querySelectorAll('.page')) s.classList.toggle('hidden', s.id !== 'page-' + page);
   for (const a of document.querySelectorAll('nav a'))
     a.classList.toggle('active', a.dataset.page === page || (page === 'sink' && a.dataset.page === 'sinks'));

@@ -183,7 +183,8 @@ CREATE SINK alerts WITH (connector = 'file', path = '${tmp}/alerts.jsonl') AS
     /* a view's latest rows */
     await page.click('nav a[data-page=sinks]');
     await page.click('#sk-table a:text("hot")');
-    await waitFor(page, () => document.querySelectorAll('#sr-rows tr').length > 1);
+    await waitFor(page, () => document.getElementById('sr-meta').textContent.startsWith('view') &&
+      document.querySelectorAll('#sr-rows tr').length > 1);
     check('view page is titled as a view', (await page.textContent('#sr-title')).startsWith('View hot'));
     const vhead = await page.textContent('#sr-rows tr:first-child');
     check('view page shows its columns and latest rows', vhead.includes('pm25') &&
