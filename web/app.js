@@ -268,9 +268,10 @@ function renderOperators(ops, sources) {
 
 function renderSinks(sinks) {
   table($('sk-table'), [{ h: 'Sink' }, { h: 'Connector' }, { h: 'Rows', num: 1 }, { h: 'Batches', num: 1 }, { h: 'Errors', num: 1 },
-    { h: 'Last commit ms', num: 1 }, { h: 'Avg commit ms', num: 1 }, { h: 'Max commit ms', num: 1 }, { h: 'Outage' }],
+    { h: 'Last commit ms', num: 1 }, { h: 'Avg commit ms', num: 1 }, { h: 'Max commit ms', num: 1 }, { h: 'Queued', num: 1 }, { h: 'Outage' }],
   sinks.sinks.map((s) => [link(s.name, '#/sink/' + encodeURIComponent(s.name)), s.connector, num(s.rows, 0), num(s.batches, 0),
     num(s.errors, 0), num(s.last_commit_ms), num(s.avg_commit_ms), num(s.max_commit_ms),
+    s.queued_batches ? num(s.queued_batches, 0) + ' (' + bytes(s.queued_bytes) + ')' : '0',
     s.status === 'ok' ? pill('none', 'ok') : pill('failing since ' + clock(s.failing_since) + ': ' + s.last_error, 'bad')]));
   const now = Date.now();
   for (const s of sinks.sinks) pushLocal(local.commit[s.name] = local.commit[s.name] || [], now, s.last_commit_ms);

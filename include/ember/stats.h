@@ -90,6 +90,8 @@ typedef struct em_sink_info {
     int64_t max_commit_us;
     int last_status;            /* 0 or the EM_E* code of the last write/commit */
     int64_t failing_since_us;   /* wall µs of the first failure in a row (outage), else 0 */
+    uint32_t queued_batches;    /* micro-batch outputs waiting in the sink's queue */
+    uint64_t queued_bytes;      /* their size in memory */
     em_histogram commit;        /* write + commit latency */
     uint32_t opt_first, nopts;
     char *latest;               /* the last rows written as NDJSON, oldest first ("" none) */

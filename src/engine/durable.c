@@ -33,6 +33,8 @@ int em__durable_open(em_engine *e)
     em_errbuf_clear(&err);
     if (em_ckpt_open(&e->ckpt, e->set.checkpoint_dir, &e->log, &err))
         return fail_err(e, &err);
+    em_buf_init(&e->snap_buf, (size_t)1 << 36);
+    e->commit_logged = em_ckpt_last_commit(e->ckpt);
     for (uint32_t i = 0; i < e->nsinks; i++) {
         em_sink_node *s = e->sinks[i];
         char dir[4200];
@@ -49,6 +51,8 @@ void em__durable_close(em_engine *e)
 {
     em_ckpt_close(e->ckpt);
     e->ckpt = NULL;
+    em_buf_release(&e->snap_buf);
+    e->snap_id = 0;
     e->replay = NULL;
     e->nreplay = e->replay_next = 0;
 }
@@ -105,31 +109,43 @@ static int encode_snapshot(em_engine *e, int64_t batch_id, em_buf *b)
     return rc ? em__engine_fail(e, rc, "out of memory writing a snapshot") : 0;
 }
 
-static int write_snapshot(em_engine *e, int64_t batch_id)
+/* Writes the encoded snapshot of the state after batch_id (every sink has
+ * committed batch_id: recovery may start from it). */
+static int store_snapshot(em_engine *e, int64_t batch_id, const em_buf *b)
 {
-    em_buf b;
-    em_buf_init(&b, (size_t)1 << 36);
     int64_t t0 = em_mono_ns();
-    int rc = encode_snapshot(e, batch_id, &b);
-    if (!rc) {
-        em_errbuf err;
-        em_errbuf_clear(&err);
-        if ((rc = em_ckpt_write_snapshot(e->ckpt, batch_id, b.ptr, b.len, &err)))
-            fail_err(e, &err);
+    em_errbuf err;
+    em_errbuf_clear(&err);
+    if (em_ckpt_write_snapshot(e->ckpt, batch_id, b->ptr, b->len, &err))
+        return fail_err(e, &err);
+    e->snapshot_batch = batch_id;
+    e->snapshot_us = em_wall_us();
+    /* recovery may fall back to the older kept snapshot: what comes
+     * before its batch is never read again */
+    int64_t safe = em_ckpt_oldest_snapshot(e->ckpt);
+    if (safe > 0)
+        em__sources_commit(e, safe);
+    em_log_debug(&e->log, "checkpoint", "snapshot after batch %lld: %zu bytes in %.1f ms",
+                 (long long)batch_id, b->len, (double)(em_mono_ns() - t0) / 1e6);
+    return 0;
+}
+
+/* Encodes the state as it is now, after batch_id, and writes it once every
+ * sink has committed batch_id (at once when `upto` says they have; until
+ * then it waits in e->snap_buf, and no newer one is taken). */
+static int take_snapshot(em_engine *e, int64_t batch_id, int64_t upto)
+{
+    em_buf_reset(&e->snap_buf);
+    int rc = encode_snapshot(e, batch_id, &e->snap_buf);
+    if (rc)
+        return rc;
+    if (upto >= batch_id) {
+        rc = store_snapshot(e, batch_id, &e->snap_buf);
+        em_buf_release(&e->snap_buf);
+        return rc;
     }
-    if (!rc) {
-        e->snapshot_batch = batch_id;
-        e->snapshot_us = em_wall_us();
-        /* recovery may fall back to the older kept snapshot: what comes
-         * before its batch is never read again */
-        int64_t safe = em_ckpt_oldest_snapshot(e->ckpt);
-        if (safe > 0)
-            em__sources_commit(e, safe);
-        em_log_debug(&e->log, "checkpoint", "snapshot after batch %lld: %zu bytes in %.1f ms",
-                     (long long)batch_id, b.len, (double)(em_mono_ns() - t0) / 1e6);
-    }
-    em_buf_release(&b);
-    return rc;
+    e->snap_id = batch_id;
+    return 0;
 }
 
 /* The state each operator of the job gets from a snapshot. */
@@ -461,17 +477,28 @@ int em__durable_log_batch(em_engine *e, int64_t batch_id, int64_t logical_time, 
     return rc ? fail_err(e, &err) : 0;
 }
 
-int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot)
+int em__durable_commit(em_engine *e, int64_t upto, int64_t batch_id, bool force_snapshot)
 {
     if (!e->ckpt)
         return 0;
     em_errbuf err;
     em_errbuf_clear(&err);
-    if (em_ckpt_append_commit(e->ckpt, batch_id, &err))
-        return fail_err(e, &err);
+    if (upto > e->commit_logged) {
+        if (em_ckpt_append_commit(e->ckpt, upto, &err))
+            return fail_err(e, &err);
+        e->commit_logged = upto;
+    }
+    if (e->snap_id && upto >= e->snap_id) {
+        int rc = store_snapshot(e, e->snap_id, &e->snap_buf);
+        e->snap_id = 0;
+        em_buf_release(&e->snap_buf);
+        if (rc)
+            return rc;
+    }
     bool due = em_wall_us() - e->snapshot_us >= e->set.checkpoint_interval_us;
-    if ((due || force_snapshot) && e->replay_next >= e->nreplay && batch_id > e->snapshot_batch)
-        return write_snapshot(e, batch_id);
+    if ((due || force_snapshot) && !e->snap_id && e->replay_next >= e->nreplay &&
+        batch_id > e->snapshot_batch)
+        return take_snapshot(e, batch_id, upto);
     return 0;
 }
 
@@ -479,7 +506,7 @@ int em__durable_finish(em_engine *e)
 {
     if (!e->ckpt || e->batch_id <= e->snapshot_batch || e->replay_next < e->nreplay)
         return 0;
-    return write_snapshot(e, e->batch_id);
+    return em__durable_commit(e, e->batch_id, e->batch_id, true);
 }
 
 /* ---- public ---- */

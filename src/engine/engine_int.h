@@ -101,7 +101,12 @@ typedef struct em_sink_node {
     em_op *op;                 /* collects the micro-batch's output */
     const em_batch **pending;  /* output batches of the current micro-batch */
     uint32_t npending, cap_pending;
-    em_sink_stats stats;
+    /* the sink's thread (sinkq.c) */
+    struct em_sinkq *q;        /* the sink's queue of micro-batch outputs */
+    const em_batch **out;      /* the output batches being written */
+    uint32_t nout;
+    em_sink_stats stats;       /* updated by the sink's thread only */
+    bool failing;              /* the last attempt failed (atomic: read by the scheduler) */
     int rc;                    /* result of the last write/commit */
 } em_sink_node;
 
@@ -126,6 +131,7 @@ typedef struct em_settings {
     double initial_rate;
     int64_t memory_limit;          /* bytes, 0 = none */
     int concurrent_outputs;
+    int64_t sink_queue_limit;      /* bytes queued per sink before the job waits */
     int workers;
     uint32_t max_batch_records;    /* per source per micro-batch */
     char *checkpoint_dir;
@@ -165,6 +171,12 @@ struct em_engine {
     size_t nreplay, replay_next;
     int64_t snapshot_batch;     /* batch id of the newest snapshot */
     int64_t snapshot_us;        /* wall time it was written */
+    em_buf snap_buf;            /* a snapshot waiting for the sinks to commit snap_id */
+    int64_t snap_id;            /* 0: none waiting */
+    int64_t commit_logged;      /* the newest batch id in the commit log */
+    int64_t acked;              /* without a checkpoint: batches sources acknowledged */
+    int sink_slots;             /* concurrent_outputs not in use (sinkq.c) */
+    bool sinks_abandoned;       /* the run ends: sink threads stop retrying */
     char **reset_ops;           /* operator ids whose saved state is discarded */
     char *scope;                /* em_engine_set_scope: prefix of new operator ids */
     struct em_route *routes;    /* HTTP ingest paths (em_conn_route): set while the
@@ -195,9 +207,12 @@ int em__durable_replay_next(em_engine *e, int64_t batch_id, int64_t *logical_tim
  * before its output is written. No-op while replaying or without a
  * checkpoint. */
 int em__durable_log_batch(em_engine *e, int64_t batch_id, int64_t logical_time, int64_t wm);
-/* Every sink committed batch_id: commit log, then a snapshot when
- * checkpoint_interval has passed or force is set. */
-int em__durable_commit(em_engine *e, int64_t batch_id, bool force_snapshot);
+/* Every sink committed the batches up to `upto`, and batch_id is the last
+ * one processed: the commit log records upto, a snapshot waiting for upto
+ * is written, and when checkpoint_interval has passed (or force is set) the
+ * state after batch_id is snapshotted (written at once if upto reached it,
+ * else held until a later call says the sinks did). */
+int em__durable_commit(em_engine *e, int64_t upto, int64_t batch_id, bool force_snapshot);
 /* A graceful stop: snapshots the state after the last batch if the last
  * snapshot is older. */
 int em__durable_finish(em_engine *e);
@@ -206,6 +221,32 @@ int em__durable_finish(em_engine *e);
 void em__sources_commit(em_engine *e, int64_t batch_id);
 /* Closes the checkpoint directory. */
 void em__durable_close(em_engine *e);
+
+/* ---- sink queues (sinkq.c) ---- */
+
+/* Starts a thread and a queue per sink; after the sinks started and
+ * recovery set e->batch_id. */
+int em__sinkq_start(em_engine *e);
+/* Queues each sink's output of micro-batch batch_id (copied out of the
+ * micro-batch arena; pending is emptied). Waits while a sink's queue is at
+ * sink_queue_limit. Fails the job if a sink gave up. */
+int em__sinkq_put(em_engine *e, int64_t batch_id);
+/* *upto = the highest batch id every sink has committed. Fails the job if a
+ * sink gave up. */
+int em__sinkq_committed(em_engine *e, int64_t *upto);
+/* Waits until every sink has committed batch_id (or gave up: fails). */
+int em__sinkq_drain(em_engine *e, int64_t batch_id);
+/* The longest last write + commit of a sink that is not failing: a slow
+ * sink's pace for the rate estimator, which then matches intake to it
+ * instead of letting its queue grow (a failing sink's queue grows instead,
+ * up to sink_queue_limit, while the others go on). */
+int64_t em__sinkq_slowest_us(em_engine *e);
+/* Stops the threads; what is still queued is dropped (it was not
+ * committed, so recovery replays it). */
+void em__sinkq_stop(em_engine *e);
+/* Writes and commits s->out for batch_id, retrying while the sink's server
+ * is down (sched.c). Sink thread. */
+int em__sink_write(em_sink_node *s, int64_t batch_id);
 
 /* A new operator's id (graph.c): "<scope>/<kind>[.n]" inside a view's or
  * sink's scope, else "<kind>#<n>". */
@@ -243,9 +284,8 @@ int em__sink_op_create(em_op **out, em_sink_node *sink, const em_schema *schema)
 
 /* Statistics for other threads (stats.c, ember/stats.h): create/destroy
  * with the engine; the scheduler calls started once the job runs, batch
- * after every micro-batch (rc: its result), ended when the run returns,
- * and sink_rows after a sink's successful write, before its pending list
- * is cleared. */
+ * after every micro-batch (rc: its result), ended when the run returns.
+ * The sink functions are called by the sink's own thread. */
 typedef struct em_stats_pub em_stats_pub;
 int em__stats_create(em_engine *e);
 void em__stats_destroy(em_engine *e);
@@ -255,7 +295,11 @@ void em__stats_ended(em_engine *e, int rc);
 /* A sink's write or commit failed and will be retried: the outage shows
  * in the statistics at once, not only after the micro-batch. */
 void em__stats_sink_failing(em_sink_node *s, int rc);
-void em__stats_sink_rows(em_sink_node *s);
+/* A sink wrote and committed s->out (rc 0) or gave up (rc): its counters,
+ * commit latency, status and latest rows. */
+void em__stats_sink_done(em_sink_node *s, int rc);
+/* A sink's queue now holds queued micro-batches in bytes. Any thread. */
+void em__stats_sink_queue(em_sink_node *s, uint32_t queued, uint64_t bytes);
 /* Setting i's name and value as text (NULL past the last); *secret is set
  * for values that must be redacted. */
 const char *em__settings_value(const em_engine *e, size_t i, char *buf, size_t cap,

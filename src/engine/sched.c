@@ -10,8 +10,10 @@
  *      time that are neither idle nor finished; +inf once all are finished)
  *      and let operators close windows;
  *   4. end_batch: running aggregates emit their changes;
- *   5. output: every sink writes its batches and commits (sinks in parallel,
- *      up to concurrent_outputs at once);
+ *   5. output: each sink's output batches go to its queue; the sink's own
+ *      thread writes and commits them (sinkq.c), up to concurrent_outputs
+ *      sinks at once, while the scheduler goes on; what every sink has
+ *      committed is settled (commit log, snapshot, source acknowledgements);
  *   6. statistics; the micro-batch arena is freed.
  * A micro-batch that hit a source's budget (a backlog) is followed at once
  * by the next; otherwise the scheduler sleeps until the next tick.
@@ -391,36 +393,29 @@ static int64_t job_watermark(em_engine *e, int64_t now_us)
     return wm;
 }
 
-typedef struct sink_job {
-    em_engine *e;
-    em_sink_node **sinks;
-    uint32_t n;
-    int64_t batch_id;
-} sink_job;
-
 /* One attempt: every output batch of the micro-batch, then the commit. */
 static int write_sink_once(em_sink_node *s, int64_t batch_id)
 {
     int rc = 0;
-    for (uint32_t i = 0; i < s->npending && !rc; i++)
+    for (uint32_t i = 0; i < s->nout && !rc; i++)
         if (s->conn->write)
-            rc = s->conn->write(s->self, s->pending[i], batch_id);
+            rc = s->conn->write(s->self, s->out[i], batch_id);
     if (!rc && s->conn->commit)
         rc = s->conn->commit(s->self, batch_id);
     return rc;
 }
 
-/* Writes and commits a sink's output for batch_id. A failed attempt (the
- * sink's server is down) is retried with exponential backoff (100 ms
- * doubling to 5 s) from the first output batch, so the batch is never
- * dropped: the output batches stay valid in the micro-batch arena until
- * this returns, and the sink's contract (ember/connector.h) is to discard
- * what it had buffered for a batch whose write or commit failed. Retrying
- * holds this micro-batch, and so back-pressures the sources. It gives up
+/* Writes and commits a sink's output for batch_id, on the sink's thread. A
+ * failed attempt (the sink's server is down) is retried with exponential
+ * backoff (100 ms doubling to 5 s) from the first output batch, so the
+ * batch is never dropped: the sink's contract (ember/connector.h) is to
+ * discard what it had buffered for a batch whose write or commit failed.
+ * Meanwhile the other sinks and the engine go on (sinkq.c). It gives up
  * (the job then fails) on an error that retrying cannot fix (bad options,
- * out of memory, a type the sink cannot store) or when a stop was requested
- * and shutdown_timeout has passed, or a second stop arrived. */
-static int write_sink(em_sink_node *s, int64_t batch_id)
+ * out of memory, a type the sink cannot store), when a stop was requested
+ * and shutdown_timeout has passed, a second stop arrived, or the job is
+ * ending without this sink (its queue is being dropped). */
+int em__sink_write(em_sink_node *s, int64_t batch_id)
 {
     em_engine *e = s->engine;
     int64_t t0 = em_mono_ns(), delay_us = 100000, stop_seen_us = 0;
@@ -430,79 +425,55 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
         if (!rc)
             break;
         s->stats.errors++; /* every failed attempt */
+        __atomic_store_n(&s->failing, true, __ATOMIC_RELAXED);
         em__stats_sink_failing(s, rc);
         if (rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE || rc == EM_EUNSUPPORTED)
             break;
         if (e->stop_requests && !stop_seen_us)
             stop_seen_us = em_wall_us();
-        if (e->stop_requests > 1 ||
+        if (e->stop_requests > 1 || __atomic_load_n(&e->sinks_abandoned, __ATOMIC_RELAXED) ||
             (stop_seen_us && em_wall_us() - stop_seen_us >= e->set.shutdown_timeout_us))
             break;
         em_log_warn(&e->log, s->cx.component,
                     "batch %lld: attempt %u failed (%s); retrying in %lld ms", (long long)batch_id,
                     attempt, em_strerror(rc), (long long)(delay_us / 1000));
-        for (int64_t slept = 0; slept < delay_us && e->stop_requests < 2; slept += 50000)
+        for (int64_t slept = 0; slept < delay_us && e->stop_requests < 2 &&
+                                !__atomic_load_n(&e->sinks_abandoned, __ATOMIC_RELAXED);
+             slept += 50000)
             em_sleep_us(delay_us - slept < 50000 ? delay_us - slept : 50000);
         delay_us = delay_us * 2 > 5000000 ? 5000000 : delay_us * 2;
     }
     if (!rc) {
-        for (uint32_t i = 0; i < s->npending; i++)
-            s->stats.rows += em_batch_count(s->pending[i]);
+        for (uint32_t i = 0; i < s->nout; i++)
+            s->stats.rows += em_batch_count(s->out[i]);
         s->stats.batches++;
-        em__stats_sink_rows(s);
     }
-    s->stats.last_commit_us = (em_mono_ns() - t0) / 1000;
-    s->npending = 0;
-    return s->rc = rc;
+    __atomic_store_n(&s->stats.last_commit_us, (em_mono_ns() - t0) / 1000, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->failing, rc != 0, __ATOMIC_RELAXED);
+    s->rc = rc;
+    em__stats_sink_done(s, rc);
+    return rc;
 }
 
-static void *sink_thread(void *arg)
+/* What every sink has committed becomes final: the commit log, a snapshot
+ * waiting for it, and (without a checkpoint, where nothing replays) the
+ * sources' acknowledgements upstream. With a checkpoint, sources are told
+ * once a snapshot makes it safe (durable.c). `last`: the job is ending, so
+ * wait for every sink to commit batch_id and snapshot the final state. */
+static int settle(em_engine *e, int64_t batch_id, bool last)
 {
-    sink_job *j = arg;
-    for (uint32_t i = 0; i < j->n; i++)
-        write_sink(j->sinks[i], j->batch_id);
-    return NULL;
-}
-
-/* Writes every sink's output: in parallel groups when concurrent_outputs > 1. */
-static int output(em_engine *e, int64_t batch_id)
-{
-    uint32_t n = e->nsinks, par = (uint32_t)e->set.concurrent_outputs;
-    uint32_t busy = 0;
-    for (uint32_t i = 0; i < n; i++)
-        busy += e->sinks[i]->npending > 0 || e->sinks[i]->conn->commit != NULL;
-    if (par <= 1 || busy <= 1 || n <= 1) {
-        for (uint32_t i = 0; i < n; i++)
-            write_sink(e->sinks[i], batch_id);
-    } else {
-        if (par > n)
-            par = n;
-        pthread_t th[64];
-        sink_job jobs[64];
-        if (par > 64)
-            par = 64;
-        em_sink_node *order[n];
-        for (uint32_t i = 0; i < n; i++)
-            order[i] = e->sinks[i];
-        uint32_t per = (n + par - 1) / par, started = 0;
-        for (uint32_t t = 0; t < par; t++) {
-            uint32_t lo = t * per, hi = lo + per > n ? n : lo + per;
-            if (lo >= hi)
-                break;
-            jobs[t] = (sink_job){e, order + lo, hi - lo, batch_id};
-            if (t + 1 < par && pthread_create(&th[t], NULL, sink_thread, &jobs[t]) == 0) {
-                started = t + 1;
-            } else {
-                sink_thread(&jobs[t]); /* the last group (or a failed spawn) runs here */
-            }
-        }
-        for (uint32_t t = 0; t < started; t++)
-            pthread_join(th[t], NULL);
+    int rc;
+    int64_t upto;
+    if (last && (rc = em__sinkq_drain(e, batch_id)))
+        return rc;
+    if ((rc = em__sinkq_committed(e, &upto)))
+        return rc;
+    if ((rc = em__durable_commit(e, upto, batch_id, last)))
+        return rc;
+    if (!e->ckpt && upto > e->acked) {
+        em__sources_commit(e, upto);
+        e->acked = upto;
     }
-    for (uint32_t i = 0; i < n; i++)
-        if (e->sinks[i]->rc)
-            return em__engine_fail(e, e->sinks[i]->rc, "sink %s: write failed: %s",
-                                   e->sinks[i]->name, em_strerror(e->sinks[i]->rc));
     return 0;
 }
 
@@ -603,16 +574,11 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
      * closes. Rows were already assigned their times during push. */
     if (wm == EM_TS_MAX)
         cx.logical_time = EM_TS_MAX;
-    if ((rc = run_phase(e, 1, wm, &cx)) || (rc = output(e, cx.batch_id)))
+    if ((rc = run_phase(e, 1, wm, &cx)) || (rc = em__sinkq_put(e, cx.batch_id)))
         return rc;
     bool last = e->stop_requests || (wm == EM_TS_MAX && all_eof(e));
-    if ((rc = em__durable_commit(e, cx.batch_id, last)))
+    if ((rc = settle(e, cx.batch_id, last)))
         return rc;
-    /* Every sink committed. Without a checkpoint nothing will replay this
-     * batch: sources may acknowledge its input upstream now. With one,
-     * em__durable_commit tells them once a snapshot makes it safe. */
-    if (!e->ckpt)
-        em__sources_commit(e, cx.batch_id);
     for (uint32_t i = 0; i < e->nsources; i++)
         in_after += e->sources[i]->stats.records;
     /* 6 */
@@ -627,9 +593,13 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     st->status = 0;
     em_pace_note(&e->pace, st->input_records, st->processing_us);
     int64_t target = em_pace_target(&e->pace, e->set.batch_interval_us);
+    /* a slow sink sets the pace as if it were part of the micro-batch */
+    int64_t pace_us = em__sinkq_slowest_us(e);
+    if (pace_us < st->processing_us)
+        pace_us = st->processing_us;
     for (uint32_t i = 0; i < e->nsources; i++)
         em_rate_update(&e->sources[i]->rate, now_us + st->processing_us, e->sources[i]->taken,
-                       st->processing_us, st->scheduling_delay_us, target);
+                       pace_us, st->scheduling_delay_us, target);
     em_log_debug(&e->log, "engine",
                  "batch %lld: %llu records in %.3f ms, scheduling delay %.3f ms",
                  (long long)cx.batch_id, (unsigned long long)st->input_records,
@@ -651,6 +621,8 @@ int em_engine_run(em_engine *e)
         rc = start_all(e);
     if (!rc)
         rc = em__durable_recover(e);
+    if (!rc)
+        rc = em__sinkq_start(e);
     if (rc)
         goto done;
     for (uint32_t i = 0; i < e->nsources; i++)
@@ -687,11 +659,18 @@ int em_engine_run(em_engine *e)
             em_sleep_us(next - em_wall_us() < 50000 ? next - em_wall_us() : 50000);
     }
     if (!rc && e->stop_requests) {
-        rc = em__durable_finish(e); /* the state as of the last batch */
+        /* what is queued is written first, then the state as of the last
+         * batch is snapshotted */
+        rc = settle(e, e->batch_id, true);
+        if (!rc)
+            rc = em__durable_finish(e);
         em_log_info(&e->log, "engine", "stopped on request after batch %lld",
                     (long long)e->batch_id);
     }
 done:
+    __atomic_store_n(&e->sinks_abandoned, true, __ATOMIC_RELAXED);
+    em__sinkq_stop(e);
+    __atomic_store_n(&e->sinks_abandoned, false, __ATOMIC_RELAXED);
     stop_all(e);
     em__durable_close(e);
     e->running = false;

@@ -255,15 +255,6 @@ static void publish_counters(em_engine *e, em_stats *s, em_stats_pub *p)
     }
     if (dt > 0)
         p->prev_us = now;
-    for (uint32_t i = 0; i < s->nsinks && i < e->nsinks; i++) {
-        em_sink_node *snk = e->sinks[i];
-        em_sink_info *si = &s->sinks[i];
-        si->rows = snk->stats.rows;
-        si->batches = snk->stats.batches;
-        si->errors = snk->stats.errors;
-        si->last_commit_us = snk->stats.last_commit_us;
-        si->last_status = snk->rc;
-    }
     for (uint32_t i = 0, k = 0; i < e->nops && k < s->noperators; i++) {
         const em_op *op = e->ops[i];
         if (is_plumbing(op))
@@ -307,18 +298,57 @@ void em__stats_batch(em_engine *e, int rc)
         hist_add(&p->s.scheduling_delay, bi.scheduling_delay_us / 1e6);
         hist_add(&p->s.total_delay, bi.total_delay_us / 1e6);
     }
-    for (uint32_t i = 0; i < p->s.nsinks && i < e->nsinks; i++) {
-        em_sink_info *si = &p->s.sinks[i];
-        if (si->last_status && !si->failing_since_us)
-            si->failing_since_us = em_wall_us();
-        else if (!si->last_status)
-            si->failing_since_us = 0;
-        if (rc == 0 && (e->sinks[i]->stats.batches || e->sinks[i]->stats.errors)) {
-            hist_add(&si->commit, si->last_commit_us / 1e6);
-            if (si->last_commit_us > si->max_commit_us)
-                si->max_commit_us = si->last_commit_us;
-        }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static uint32_t sink_index(const em_engine *e, const em_sink_node *s)
+{
+    uint32_t idx = 0;
+    while (idx < e->nsinks && e->sinks[idx] != s)
+        idx++;
+    return idx;
+}
+
+static void sink_rows(em_sink_node *s, uint32_t idx);
+
+void em__stats_sink_done(em_sink_node *s, int rc)
+{
+    em_engine *e = s->engine;
+    em_stats_pub *p = e->pub;
+    uint32_t idx = sink_index(e, s);
+    if (!p || idx >= p->s.nsinks)
+        return;
+    if (!rc)
+        sink_rows(s, idx);
+    pthread_mutex_lock(&p->mu);
+    em_sink_info *si = &p->s.sinks[idx];
+    si->rows = s->stats.rows;
+    si->batches = s->stats.batches;
+    si->errors = s->stats.errors;
+    si->last_commit_us = s->stats.last_commit_us;
+    si->last_status = rc;
+    if (rc && !si->failing_since_us)
+        si->failing_since_us = em_wall_us();
+    else if (!rc)
+        si->failing_since_us = 0;
+    if (!rc) {
+        hist_add(&si->commit, si->last_commit_us / 1e6);
+        if (si->last_commit_us > si->max_commit_us)
+            si->max_commit_us = si->last_commit_us;
     }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void em__stats_sink_queue(em_sink_node *s, uint32_t queued, uint64_t bytes)
+{
+    em_engine *e = s->engine;
+    em_stats_pub *p = e->pub;
+    uint32_t idx = sink_index(e, s);
+    if (!p || idx >= p->s.nsinks)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->s.sinks[idx].queued_batches = queued;
+    p->s.sinks[idx].queued_bytes = bytes;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -369,15 +399,12 @@ static void keep_last_lines(em_buf *b, uint32_t *nlines)
 }
 
 /* The sink's writes of this micro-batch succeeded: remember its last rows.
- * Runs on the thread that wrote the sink, before its pending list clears. */
-void em__stats_sink_rows(em_sink_node *s)
+ * Runs on the sink's thread, while s->out holds what it wrote. */
+static void sink_rows(em_sink_node *s, uint32_t idx)
 {
     em_engine *e = s->engine;
     em_stats_pub *p = e->pub;
-    uint32_t idx = 0;
-    while (idx < e->nsinks && e->sinks[idx] != s)
-        idx++;
-    if (!p || !p->sinkside || idx == e->nsinks || idx >= p->s.nsinks || s->npending == 0)
+    if (!p->sinkside || s->nout == 0)
         return;
     sink_side *side = &p->sinkside[idx];
     if (!side->writer) {
@@ -387,9 +414,9 @@ void em__stats_sink_rows(em_sink_node *s)
             return;
     }
     /* the batches holding the last EM_STATS_ROWS rows */
-    uint32_t first = s->npending, want = EM_STATS_ROWS;
+    uint32_t first = s->nout, want = EM_STATS_ROWS;
     while (first > 0 && want > 0) {
-        uint32_t c = em_batch_count(s->pending[first - 1]);
+        uint32_t c = em_batch_count(s->out[first - 1]);
         first--;
         want = c >= want ? 0 : want - c;
     }
@@ -399,8 +426,8 @@ void em__stats_sink_rows(em_sink_node *s)
     const char *old = p->s.sinks[idx].latest;
     int rc = old ? em_buf_puts(&b, old) : 0;
     pthread_mutex_unlock(&p->mu); /* only this thread replaces `latest` */
-    for (uint32_t i = first; i < s->npending && !rc; i++) {
-        const em_batch *in = s->pending[i];
+    for (uint32_t i = first; i < s->nout && !rc; i++) {
+        const em_batch *in = s->out[i];
         uint32_t c = em_batch_count(in);
         if (c == 0)
             continue;

@@ -163,6 +163,10 @@ static void component_metrics(const em_stats *s, em__json *m)
     EACH_SINK("ember_sink_errors_total", "counter", "Failed writes or commits.", si->errors);
     EACH_SINK("ember_sink_up", "gauge", "0 while the sink's last write failed.",
               si->last_status == 0);
+    EACH_SINK("ember_sink_queued_batches", "gauge",
+              "Micro-batch outputs waiting in the sink's queue.", si->queued_batches);
+    EACH_SINK("ember_sink_queued_bytes", "gauge", "Memory held by the sink's queue.",
+              si->queued_bytes);
     head(m, "ember_sink_commit_seconds", "histogram", "Write plus commit time per micro-batch.");
     for (uint32_t i = 0; i < s->nsinks; i++)
         histogram(m, "ember_sink_commit_seconds", "sink", s->sinks[i].name, &s->sinks[i].commit);

@@ -93,6 +93,8 @@ static void put_sinks(em__json *j, const em_stats *s, bool full)
             else
                 em__json_null(j);
             em__json_kts(j, "failing_since", si->failing_since_us);
+            em__json_ku64(j, "queued_batches", si->queued_batches);
+            em__json_ku64(j, "queued_bytes", si->queued_bytes);
             em__json_key(j, "latest_rows");
             em__json_open(j, '[');
             /* the engine keeps them as NDJSON written by its own JSON

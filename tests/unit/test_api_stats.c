@@ -233,8 +233,10 @@ TEST(failed_batch_and_sink_outage_are_reported)
     CHECK(st->sinks[0].last_status != 0);
     CHECK(st->sinks[0].failing_since_us > 0);
     CHECK(st->sinks[0].errors >= 2);
-    em_batch_info b[2];
-    CHECK_EQ_INT(em_engine_batch_history(e, b, 2), 1);
+    /* the sink has its own queue: the engine went on with later batches
+     * while it failed; the job's failure is the newest entry */
+    em_batch_info b[8];
+    CHECK(em_engine_batch_history(e, b, 8) >= 1);
     CHECK(b[0].status != 0);
     CHECK_EQ_INT(b[0].id, st->job.last_batch_id);
     em_stats_free(st);
