@@ -15,13 +15,13 @@
  *     encoded variants can only miss (404).
  */
 #include "http/http_int.h"
+#include "http/mhd_dl.h"
 
 #include "core/mem.h"
 #include "ember/error.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -379,6 +379,8 @@ int em_http_start(em_engine *e, const char *job_name, em_http **out, char *err, 
         return 0;
     if ((rc = parse_listen(spec, &ss, &sslen, err, cap)))
         return rc;
+    if (em__mhd_load(err, cap))
+        return EM_EUNSUPPORTED;
     if (!is_loopback(&ss) && !token[0]) {
         snprintf(err, cap,
                  "http: refusing to serve on non-loopback address %s without a token: set "

@@ -185,6 +185,11 @@ int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
 
 static int mqtt_init(void **self, em_conn_ctx *cx, unsigned kind)
 {
+    char why[256];
+    if (em__mosq_load(why, sizeof why)) {
+        em_conn_log(cx, 0, "%s", why);
+        return EM_EUNSUPPORTED;
+    }
     return kind == EM_CONNECTOR_SOURCE ? em__mqtt_source_init(self, cx)
                                        : em__mqtt_sink_init(self, cx);
 }

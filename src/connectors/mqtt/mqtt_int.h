@@ -8,7 +8,7 @@
 
 #include "ember/connector.h"
 
-#include <mosquitto.h>
+#include "connectors/mqtt/mosq_dl.h"
 
 /* Creates a client from the connector's options (url, client_id,
  * clean_session, username/password, tls_*), with `self` as callback data,

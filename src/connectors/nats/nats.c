@@ -24,6 +24,7 @@
  * The client reconnects by itself (forever, 1 s apart), logging outages.
  */
 #include "batch/batch.h"
+#include "connectors/nats/nats_dl.h"
 #include "connectors/registry.h"
 #include "core/clock.h"
 #include "core/mem.h"
@@ -31,7 +32,6 @@
 #include "ember/error.h"
 #include "formats/format.h"
 
-#include <nats/nats.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +103,11 @@ static void on_reconnected(natsConnection *nc, void *arg)
 static int nats_init(void **self, em_conn_ctx *cx, unsigned kind)
 {
     const em_options *o = em_conn_options(cx);
+    char why[256];
+    if (em__nats_load(why, sizeof why)) {
+        em_conn_log(cx, 0, "%s", why);
+        return EM_EUNSUPPORTED;
+    }
     nats_conn *n = em_calloc(1, sizeof *n);
     if (!n)
         return EM_ENOMEM;

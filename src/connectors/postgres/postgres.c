@@ -25,13 +25,13 @@
  */
 #include "batch/batch.h"
 #include "connectors/registry.h"
+#include "connectors/postgres/pq_dl.h"
 #include "connectors/sqlcommon/sqlcommon.h"
 #include "core/clock.h"
 #include "core/mem.h"
 #include "ember/error.h"
 #include "formats/format.h"
 
-#include <libpq-fe.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +152,11 @@ static int pg_init(void **self, em_conn_ctx *cx, unsigned kind)
 {
     (void)kind;
     const em_options *o = em_conn_options(cx);
+    char why[256];
+    if (em__pq_load(why, sizeof why)) {
+        em_conn_log(cx, 0, "%s", why);
+        return EM_EUNSUPPORTED;
+    }
     pg_sink *s = em_calloc(1, sizeof *s);
     if (!s)
         return EM_ENOMEM;

@@ -18,13 +18,13 @@
  * The curl handle is kept across requests, so the connection is reused.
  */
 #include "connectors/registry.h"
+#include "connectors/webhook/curl_dl.h"
 #include "core/clock.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "ember/error.h"
 #include "formats/format.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +75,10 @@ static int webhook_init(void **self, em_conn_ctx *cx, unsigned kind)
     (void)kind;
     const em_options *o = em_conn_options(cx);
     em_errbuf err;
+    if (em__curl_load(err.msg, sizeof err.msg)) {
+        em_conn_log(cx, 0, "%s", err.msg);
+        return EM_EUNSUPPORTED;
+    }
     webhook *w = em_calloc(1, sizeof *w);
     if (!w)
         return EM_ENOMEM;
