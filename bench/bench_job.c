@@ -45,7 +45,7 @@ static int null_init(void **self, em_conn_ctx *cx, unsigned kind)
 static int null_write(void *self, const em_batch *b, int64_t batch_id)
 {
     (void)batch_id;
-    *(uint64_t *)self += em_batch_count(b);
+    __atomic_add_fetch((uint64_t *)self, em_batch_count(b), __ATOMIC_RELAXED); /* sink thread */
     return 0;
 }
 
@@ -61,7 +61,7 @@ const em_connector em__bench_null_sink = {
 
 uint64_t em__bench_null_rows(void)
 {
-    return null_rows;
+    return __atomic_load_n(&null_rows, __ATOMIC_RELAXED);
 }
 
 int em__bench_job_plan(em_engine **out, const char *sql, const em_connector *const *extra,

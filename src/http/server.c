@@ -32,7 +32,7 @@
 
 #define MAX_BODY 4096          /* no endpoint takes a body larger than this */
 #define MAX_CONNECTIONS 256
-#define THREADS 8               /* request threads (ingest requests wait for fsync) */
+#define THREADS 32              /* request threads (ingest requests wait for fsync) */
 #define CONN_TIMEOUT_S 30
 #define CONN_MEMORY (32 * 1024) /* per connection: request line + headers */
 
@@ -399,7 +399,10 @@ int em_http_start(em_engine *e, const char *job_name, em_http **out, char *err, 
     h->ctx.engine = e;
     h->ctx.job_name = h->job_name;
     /* A pool of threads: an ingest request waits for its WAL commit, and
-     * requests waiting together share one fsync (group commit). */
+     * requests waiting together share one fsync (group commit), so the
+     * threads bound how many requests one fsync can acknowledge: with 8,
+     * 64 connections posting 10 readings each got 3,100 requests/s; with
+     * 32, 11,400 (`ember bench ingest_http_small`). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
