@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Back pressure (issue 4, flow control): a backlog of 5,000,000 readings
 # meets a sink slower than intake (stdout read by a consumer paced to 250k
-# lines/s). No micro-batch may exceed the max_rate bound, the PID rate
-# estimator must bring processing time back to about one batch_interval
-# (scheduling delay under 2 x batch_interval once the first batches are
-# past), peak RSS stays under memory_limit, and every reading arrives once.
+# lines/s). The sink writes on its own thread (its queue), and its write +
+# commit time paces the PID rate estimator. No micro-batch may exceed the
+# max_rate bound, processing stays near one batch_interval (scheduling
+# delay under 2 x batch_interval once the first batches are past), peak RSS
+# stays under memory_limit (the slow sink's queue does not grow without
+# bound), and every reading arrives once.
 # usage: tests/suites/backpressure.sh BUILD_DIR [ASAN_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,7 +66,7 @@ check "$nb micro-batches, none above max_rate x batch_interval (largest $max of 
 # after the estimator has had 10 batches to learn
 p90=$(awk 'NR>10 {print $3}' batches.txt | sort -n | awk '{v[NR]=$1} END{print v[int(NR*0.9)]}')
 awk -v p="$p90" 'BEGIN{exit !(p < 250)}'
-check "processing time held near batch_interval by the PID estimator (p90 $p90 ms)" $?
+check "processing time held under 2.5 x batch_interval (p90 $p90 ms)" $?
 # the delay may spike while the estimator learns or the machine is busy;
 # it must fall back: the last 20 micro-batches all start within 2 intervals
 late=$(tail -n 20 batches.txt | awk '$4>=200' | wc -l)
