@@ -22,6 +22,9 @@
  * reaches the sources, which buffer in their WAL up to its quota and then
  * push back), until the sink catches up. concurrent_outputs bounds how
  * many sinks write at the same moment.
+ *
+ * Locks: a queue's mutex may be held while taking the statistics mutex
+ * (em__stats_sink_queue), never the other way round.
  */
 #include "engine/engine_int.h"
 
@@ -94,8 +97,8 @@ static void *sink_main(void *arg)
     for (;;) {
         while (!q->head && !q->stop)
             pthread_cond_wait(&q->work, &q->mu);
-        if (!q->head || q->rc)
-            break; /* stopping with nothing left, or given up */
+        if (!q->head || q->rc || __atomic_load_n(&e->sinks_abandoned, __ATOMIC_RELAXED))
+            break; /* stopping with nothing left, given up, or the run ended */
         sq_entry *en = q->head;
         pthread_mutex_unlock(&q->mu);
         slot_take(e);
@@ -118,9 +121,9 @@ static void *sink_main(void *arg)
         q->bytes -= en->bytes;
         q->committed = en->batch_id;
         pthread_cond_broadcast(&q->done);
+        em__stats_sink_queue(s, q->queued, q->bytes);
         pthread_mutex_unlock(&q->mu);
         entry_free(en);
-        em__stats_sink_queue(s, q->queued, q->bytes);
         pthread_mutex_lock(&q->mu);
     }
     pthread_mutex_unlock(&q->mu);
@@ -251,15 +254,13 @@ int em__sinkq_put(em_engine *e, int64_t batch_id)
             q->queued++;
             q->bytes += en->bytes;
             pthread_cond_signal(&q->work);
+            em__stats_sink_queue(s, q->queued, q->bytes);
             en = NULL;
         }
-        uint32_t nq = q->queued;
-        size_t nb = q->bytes;
         pthread_mutex_unlock(&q->mu);
         entry_free(en);
         if (rc)
             return gave_up(e, s, rc);
-        em__stats_sink_queue(s, nq, nb);
     }
     return 0;
 }
