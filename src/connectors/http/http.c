@@ -30,9 +30,10 @@ static const em_option_def http_options[] = {
      "ingest path on the job's web server (default /ingest/<source name>)"},
     {"token", EM_OPT_STRING, NULL, 0, 0, NULL, EM_OPT_SECRET,
      "bearer token clients must send (Authorization: Bearer ...)"},
-    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0,
-     "body format: NDJSON or a JSON array of objects, or CSV lines"},
-    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0, "unit of numeric TIMESTAMP values"},
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv|influx|line_protocol", 0,
+     "body format: NDJSON or a JSON array of objects, CSV lines, or InfluxDB line protocol"},
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us|ns", 0,
+     "unit of numeric TIMESTAMP values (influx: default ns)"},
     {"max_body", EM_OPT_INT, "16777216", 1024, 1073741824, NULL, 0,
      "largest request body, bytes (413 above)"},
     {"quota", EM_OPT_INT, "1073741824", 1048576, 1099511627776.0, NULL, 0,
@@ -234,7 +235,7 @@ static int http_init(void **self, em_conn_ctx *cx, unsigned kind)
     pthread_rwlock_init(&h->lock, NULL);
     h->format = em_opt_str(o, "format");
     h->json = !strcmp(h->format, "json");
-    h->ts_unit = em_opt_str(o, "timestamp_unit");
+    h->ts_unit = em_opt_given(o, "timestamp_unit") ? em_opt_str(o, "timestamp_unit") : NULL;
     h->quota = (uint64_t)em_opt_int(o, "quota");
     const char *tok = em_opt_str(o, "token");
     char path[512];

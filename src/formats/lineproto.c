@@ -1,0 +1,737 @@
+/*
+ * formats/lineproto.c - InfluxDB line protocol reader (format "influx",
+ * alias "line_protocol").
+ *
+ *   measurement[,tag=value...] field=value[,field=value...] [timestamp]
+ *
+ * One line is one record, parsed straight into the schema's columns: tags
+ * and fields go to the columns of the same name (case-insensitive, like the
+ * JSON reader), the measurement to a column named `measurement`, and the
+ * line's timestamp (nanoseconds unless timestamp_unit says otherwise) to
+ * the first TIMESTAMP column in schema order that no tag or field of the
+ * line has set. Unknown tags and fields are validated and ignored; the
+ * first value for a column wins (tags come before fields).
+ *
+ * Escapes follow the v2 reference: in measurements "\," and "\ ", in tag
+ * keys, tag values and field keys also "\=", in string field values "\""
+ * and "\\"; two backslashes are one backslash everywhere, and a backslash
+ * before any other character is itself. Names and strings must be valid
+ * UTF-8. A string cannot hold a raw newline, since input arrives one line
+ * at a time.
+ *
+ * Hot path (ember bench format_lineproto): the k-th key of a line is
+ * compared in place with the key seen at position k last time (the JSON
+ * reader's slots), plain floats are converted in the scanning pass
+ * (Clinger's fast path), and nothing allocates per record.
+ */
+#include "formats/format.h"
+
+#include "core/clock.h"
+#include "ember/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SCRATCH_MAX ((size_t)1 << 26)
+
+struct em__lp {
+    int meas_col;       /* the `measurement` column, or -1 */
+    uint32_t nts;       /* TIMESTAMP columns, in schema order */
+    uint32_t *ts_cols;
+    int64_t unit_ns;    /* nanoseconds per numeric timestamp unit */
+};
+
+/* Character classes of the scanner: what ends or interrupts a name. */
+enum { C_COMMA = 1, C_SPACE = 2, C_EQ = 4, C_BSLASH = 8, C_HIGH = 16, C_QUOTE = 32 };
+
+static const unsigned char cls[256] = {
+    [','] = C_COMMA, [' '] = C_SPACE, ['='] = C_EQ, ['\\'] = C_BSLASH, ['"'] = C_QUOTE,
+    [0x80 ... 0xFF] = C_HIGH,
+};
+
+/* What a name may hold unescaped, and what a backslash escapes in it. */
+typedef enum name_kind { N_MEAS, N_KEY, N_TAGVAL } name_kind;
+
+typedef struct lp {
+    em_reader *r;
+    em_batch_builder *bb;
+    const char *p;
+    size_t n, i;
+    em_errbuf *err;
+} lp;
+
+static int lperr(lp *s, const char *what, size_t at)
+{
+    return em_errf(s->err, EM_EPARSE, "invalid line protocol: %s at byte %zu", what, at);
+}
+
+/* ---- handles ---- */
+
+int em__lp_reader_create(em_reader **out, const em_schema *schema, const char *ts_unit,
+                         em_errbuf *err)
+{
+    em_reader *r = NULL;
+    struct em__lp *l = NULL;
+    int64_t unit;
+    *out = NULL;
+    if (!ts_unit || strcasecmp(ts_unit, "ns") == 0)
+        unit = 1;
+    else if (strcasecmp(ts_unit, "us") == 0)
+        unit = 1000;
+    else if (strcasecmp(ts_unit, "ms") == 0)
+        unit = 1000000;
+    else if (strcasecmp(ts_unit, "s") == 0)
+        unit = 1000000000;
+    else
+        return em_errf(err, EM_EINVAL,
+                       "unknown timestamp_unit \"%s\" (use 'ns', 'us', 'ms' or 's')", ts_unit);
+    r = em_calloc(1, sizeof *r);
+    l = em_calloc(1, sizeof *l);
+    if (!r || !l)
+        goto oom;
+    l->ts_cols = em_calloc(schema->nfields ? schema->nfields : 1, sizeof *l->ts_cols);
+    if (!l->ts_cols)
+        goto oom;
+    for (uint32_t c = 0; c < schema->nfields; c++)
+        if (schema->fields[c].type == EM_TYPE_TIMESTAMP)
+            l->ts_cols[l->nts++] = c;
+    l->meas_col = em_schema_find(schema, "measurement", 11);
+    l->unit_ns = unit;
+    r->kind = EM__FMT_INFLUX;
+    r->schema = schema;
+    r->ts_mul = 1;
+    r->lp = l;
+    em_buf_init(&r->scratch, SCRATCH_MAX);
+    *out = r;
+    return 0;
+oom:
+    if (l)
+        em_free(l->ts_cols);
+    em_free(l);
+    em_free(r);
+    return em_errf(err, EM_ENOMEM, "out of memory creating influx reader");
+}
+
+void em__lp_free(struct em__lp *l)
+{
+    if (!l)
+        return;
+    em_free(l->ts_cols);
+    em_free(l);
+}
+
+/* ---- scanning ---- */
+
+/* 1 when a backslash before c is an escape in a name of kind k. */
+static inline int escapable(name_kind k, char c)
+{
+    return c == '\\' || c == ',' || c == ' ' || (c == '=' && k != N_MEAS);
+}
+
+/* Scans a name from s->i to its end (an unescaped ',' or ' ', and for keys
+ * '='), validating UTF-8. *esc is set when it holds escapes. */
+static int scan_name(lp *s, name_kind k, size_t *start, size_t *len, int *esc)
+{
+    const unsigned char *p = (const unsigned char *)s->p;
+    size_t i = s->i, n = s->n;
+    unsigned stop = C_COMMA | C_SPACE | (k == N_KEY ? C_EQ : 0);
+    *start = i;
+    *esc = 0;
+    for (;;) {
+        while (i < n && !(cls[p[i]] & (stop | C_BSLASH | C_HIGH | C_EQ)))
+            i++;
+        if (i >= n)
+            break;
+        unsigned c = cls[p[i]];
+        if (c & stop)
+            break;
+        if (c & C_BSLASH) {
+            if (i + 1 < n && escapable(k, (char)p[i + 1])) {
+                *esc = 1;
+                i += 2;
+            } else {
+                i++;
+            }
+        } else if (c & C_HIGH) {
+            size_t q = em__utf8_seq(p + i, n - i);
+            if (!q) {
+                s->i = i;
+                return lperr(s, "invalid UTF-8", i);
+            }
+            i += q;
+        } else { /* '=' in a measurement or a tag value */
+            if (k == N_TAGVAL) {
+                s->i = i;
+                return lperr(s, "unescaped '=' in a tag value (write \\=)", i);
+            }
+            i++;
+        }
+    }
+    *len = i - *start;
+    s->i = i;
+    return 0;
+}
+
+/* The unescaped bytes of the name p[0..n) of kind k, into r->scratch. */
+static int unescape_name(em_reader *r, name_kind k, const char *p, size_t n, em_slice *out)
+{
+    int rc;
+    em_buf_reset(&r->scratch);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\' && i + 1 < n && escapable(k, p[i + 1]))
+            i++;
+        if ((rc = em_buf_putc(&r->scratch, p[i])) != 0)
+            return rc;
+    }
+    *out = em_slice_of(r->scratch.ptr ? r->scratch.ptr : "", r->scratch.len);
+    return 0;
+}
+
+/* a[0..n) == b[0..n): keys are short, a libc call costs more. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
+/* Parses the k-th key of the line (a tag's or a field's) up to its '=',
+ * which s->i is left on. Returns its column (-1: not in the schema); *rc
+ * gets a parse error. what: "tag" or "field", for messages. */
+static int key_column(lp *s, uint32_t k, const char *what, int *rc)
+{
+    em_reader *r = s->r;
+    size_t ks, kl;
+    int esc;
+    char msg[64];
+    *rc = 0;
+    if (k < EM__KEY_SLOTS) { /* the key seen at this position last time, in place */
+        const em__key_slot *slot = &r->keys[k];
+        size_t at = s->i + slot->len;
+        if (slot->len && at < s->n && s->p[at] == '=' && same_bytes(s->p + s->i, slot->name, slot->len)) {
+            s->i = at;
+            return slot->col;
+        }
+    }
+    size_t pos = s->i;
+    if ((*rc = scan_name(s, N_KEY, &ks, &kl, &esc)) != 0)
+        return -1;
+    if (kl == 0) {
+        snprintf(msg, sizeof msg, "empty %s key", what);
+        *rc = lperr(s, msg, pos);
+        return -1;
+    }
+    if (s->i >= s->n || s->p[s->i] != '=') {
+        snprintf(msg, sizeof msg, "missing '=' after a %s key", what);
+        *rc = lperr(s, msg, s->i);
+        return -1;
+    }
+    if (esc) {
+        em_slice u;
+        if ((*rc = unescape_name(r, N_KEY, s->p + ks, kl, &u)) != 0)
+            return -1;
+        return em_schema_find(r->schema, u.ptr, u.len);
+    }
+    int col = em_schema_find(r->schema, s->p + ks, kl);
+    if (k < EM__KEY_SLOTS && kl <= EM__KEY_MAX) {
+        em__key_slot *slot = &r->keys[k];
+        memcpy(slot->name, s->p + ks, kl);
+        slot->len = (uint8_t)kl;
+        slot->col = col;
+    }
+    return col;
+}
+
+/* ---- values ---- */
+
+/* Numeric timestamp v in the reader's unit to microseconds; -1 on overflow. */
+static int unit_to_us(const em_reader *r, int64_t v, int64_t *us)
+{
+    int64_t u = r->lp->unit_ns;
+    if (u == 1) {
+        *us = v / 1000 - (v % 1000 < 0); /* floor: -1 ns is before the epoch's us */
+        return 0;
+    }
+    return __builtin_mul_overflow(v, u / 1000, us) ? -1 : 0;
+}
+
+static const char *label(const em_reader *r, uint32_t col, const char *what, char *buf,
+                         size_t cap)
+{
+    if (what[0] == 'm')
+        snprintf(buf, cap, "measurement");
+    else
+        snprintf(buf, cap, "%s \"%s\"", what, r->schema->fields[col].name);
+    return buf;
+}
+
+static int bad_type(lp *s, uint32_t col, const char *what, const char *got, size_t pos)
+{
+    char lb[160];
+    return em_errf(s->err, EM_EPARSE, "%s: expected %s, got %s at byte %zu",
+                   label(s->r, col, what, lb, sizeof lb),
+                   em_type_name(s->r->schema->fields[col].type), got, pos);
+}
+
+static int out_of_range(lp *s, uint32_t col, const char *what, size_t pos)
+{
+    char lb[160];
+    return em_errf(s->err, EM_EPARSE, "%s: %s out of range at byte %zu",
+                   label(s->r, col, what, lb, sizeof lb),
+                   em_type_name(s->r->schema->fields[col].type), pos);
+}
+
+/* A scanned number: -?(d+[.d*]|.d+)([eE][+-]?d+)? with an optional i/u
+ * suffix (integers only). len covers the number, not the suffix. */
+typedef struct num {
+    size_t len;
+    char suffix;  /* 0 (float), 'i' or 'u' */
+    int neg, dot, has_exp;
+    int sig;      /* significant digits (leading zeros are not) */
+    int frac;     /* digits after the '.' */
+    uint64_t m;   /* the digits as an integer, exact while sig <= 19 */
+} num;
+
+/* 1 when Clinger's fast path applies: m and 10^frac are exact doubles. */
+static inline int num_fast(const num *v)
+{
+    return !v->has_exp && v->sig <= 15 && v->frac <= 22;
+}
+
+/* Scans the number at p[0..n); returns its length with the suffix, 0 if
+ * there is none. */
+static size_t scan_num(const char *p, size_t n, num *v)
+{
+    size_t i = 0, digits = 0;
+    memset(v, 0, sizeof *v);
+    if (i < n && p[i] == '-') {
+        v->neg = 1;
+        i++;
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d <= 9) {
+            digits++;
+            if ((v->m || d) && ++v->sig <= 19)
+                v->m = v->m * 10 + d;
+            v->frac += v->dot;
+        } else if (p[i] == '.' && !v->dot) {
+            v->dot = 1;
+        } else {
+            break;
+        }
+    }
+    if (!digits)
+        return 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < n && (p[j] == '+' || p[j] == '-'))
+            j++;
+        if (j >= n || (unsigned)(p[j] - '0') > 9)
+            return 0;
+        while (j < n && (unsigned)(p[j] - '0') <= 9)
+            j++;
+        v->has_exp = 1;
+        i = j;
+    }
+    v->len = i;
+    if (i < n && (p[i] == 'i' || p[i] == 'u')) {
+        if (v->dot || v->has_exp || (p[i] == 'u' && v->neg))
+            return 0;
+        v->suffix = p[i];
+    }
+    return i + (v->suffix != 0);
+}
+
+/* The number's value as a double (Clinger's fast path, else strtod);
+ * EM_ERANGE when it is beyond a double's range. */
+static int num_double(const char *p, const num *v, double *out)
+{
+    if (num_fast(v)) {
+        double d = (double)v->m;
+        if (v->frac > 0)
+            d /= em__pow10_exact[v->frac];
+        *out = v->neg ? -d : d;
+        return 0;
+    }
+    char small[64], *tmp = small;
+    if (v->len >= sizeof small && !(tmp = em_malloc(v->len + 1)))
+        return EM_ENOMEM;
+    memcpy(tmp, p, v->len);
+    tmp[v->len] = 0;
+    *out = strtod(tmp, NULL);
+    if (tmp != small)
+        em_free(tmp);
+    return isfinite(*out) ? 0 : EM_ERANGE;
+}
+
+/* The integer digits of a number without fraction or exponent; -1 when
+ * out of range (uint: up to UINT64_MAX, else INT64). */
+static int num_int(const char *p, const num *v, int uns, uint64_t *mag)
+{
+    uint64_t m = 0, lim = uns ? UINT64_MAX : (uint64_t)INT64_MAX + (uint64_t)v->neg;
+    for (size_t i = (size_t)v->neg; i < v->len; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (m > (lim - d) / 10)
+            return -1;
+        m = m * 10 + d;
+    }
+    *mag = m;
+    return 0;
+}
+
+/* Stores the number token p (scanned into v) in col. what/pos: messages. */
+static int set_number(lp *s, uint32_t col, const char *what, const char *p, const num *v,
+                      size_t pos)
+{
+    em_batch_builder *bb = s->bb;
+    em_type t = s->r->schema->fields[col].type;
+    int is_int = !v->dot && !v->has_exp;
+    uint64_t mag;
+    int64_t iv;
+    double dv;
+    int rc;
+    switch (t) {
+    case EM_TYPE_DOUBLE:
+        if (v->suffix) {
+            if (num_int(p, v, v->suffix == 'u', &mag))
+                return out_of_range(s, col, what, pos);
+            dv = (double)mag;
+            em_batch_builder_set_f64(bb, col, v->neg ? -dv : dv);
+            return 0;
+        }
+        if ((rc = num_double(p, v, &dv)) != 0)
+            return rc == EM_ERANGE ? out_of_range(s, col, what, pos) : rc;
+        em_batch_builder_set_f64(bb, col, dv);
+        return 0;
+    case EM_TYPE_BIGINT:
+    case EM_TYPE_TIMESTAMP:
+        if (is_int) {
+            if (num_int(p, v, 0, &mag))
+                return out_of_range(s, col, what, pos);
+            iv = v->neg ? (int64_t)(0 - mag) : (int64_t)mag;
+        } else {
+            if ((rc = num_double(p, v, &dv)) != 0 && rc != EM_ERANGE)
+                return rc;
+            if (rc || !(dv >= -9.2e18 && dv <= 9.2e18))
+                return out_of_range(s, col, what, pos);
+            if (t == EM_TYPE_BIGINT && dv != (double)(int64_t)dv)
+                return bad_type(s, col, what, "non-integral number", pos);
+            iv = (int64_t)dv;
+        }
+        if (t == EM_TYPE_TIMESTAMP && unit_to_us(s->r, iv, &iv))
+            return out_of_range(s, col, what, pos);
+        em_batch_builder_set_i64(bb, col, iv);
+        return 0;
+    case EM_TYPE_TEXT:
+        return em_batch_builder_set_text(bb, col, p, v->len);
+    default:
+        return bad_type(s, col, what, v->suffix == 'i'   ? "integer"
+                                      : v->suffix == 'u' ? "unsigned integer"
+                                                         : "float",
+                        pos);
+    }
+}
+
+/* 1 and *b for the boolean words t T true True TRUE f F false False FALSE. */
+static int bool_word(const char *p, size_t n, int *b)
+{
+    static const char *const words[] = {"t", "T", "true", "True", "TRUE",
+                                        "f", "F", "false", "False", "FALSE"};
+    for (int k = 0; k < 10; k++)
+        if (strlen(words[k]) == n && memcmp(words[k], p, n) == 0) {
+            *b = k < 5;
+            return 1;
+        }
+    return 0;
+}
+
+/* Stores a text value (a tag value or the measurement, already unescaped)
+ * in col, converting it to the column's type like a CSV field. */
+static int set_text_value(lp *s, uint32_t col, const char *what, const char *p, size_t n,
+                          size_t pos)
+{
+    em_type t = s->r->schema->fields[col].type;
+    char lb[160];
+    int b;
+    num v;
+    if (t == EM_TYPE_TEXT)
+        return em_batch_builder_set_text(s->bb, col, p, n);
+    if (t == EM_TYPE_BOOLEAN) {
+        if (!bool_word(p, n, &b))
+            goto bad;
+        em_batch_builder_set_bool(s->bb, col, b);
+        return 0;
+    }
+    if (n && scan_num(p, n, &v) == n && !v.suffix)
+        return set_number(s, col, what, p, &v, pos);
+    if (t == EM_TYPE_TIMESTAMP) {
+        int64_t us;
+        if (em_ts_parse(p, n, &us) != 0)
+            goto bad;
+        em_batch_builder_set_i64(s->bb, col, us);
+        return 0;
+    }
+bad:
+    return em_errf(s->err, EM_EPARSE, "%s: expected %s, got \"%.*s\" at byte %zu",
+                   label(s->r, col, what, lb, sizeof lb), em_type_name(t),
+                   (int)(n > 64 ? 64 : n), p, pos);
+}
+
+/* Parses a tag value or the measurement (kind k) at s->i into col (-1:
+ * validate only). */
+static int name_value(lp *s, name_kind k, int col, const char *what)
+{
+    size_t vs, vl, pos = s->i;
+    int esc, rc;
+    if ((rc = scan_name(s, k, &vs, &vl, &esc)) != 0)
+        return rc;
+    if (vl == 0)
+        return lperr(s, k == N_MEAS ? "missing measurement" : "empty tag value", pos);
+    if (col < 0 || s->bb->set_row[col] == s->bb->b->nrows + 1)
+        return 0;
+    em_slice v = em_slice_of(s->p + vs, vl);
+    if (esc && (rc = unescape_name(s->r, k, s->p + vs, vl, &v)) != 0)
+        return rc;
+    return set_text_value(s, (uint32_t)col, what, v.ptr, v.len, pos);
+}
+
+/* Parses the string field value at s->i (on its opening quote) into col
+ * (-1: validate only). */
+static int string_value(lp *s, int col)
+{
+    const unsigned char *p = (const unsigned char *)s->p;
+    size_t pos = s->i, i = s->i + 1, n = s->n, start = i;
+    int esc = 0, rc;
+    for (;;) {
+        while (i < n && !(cls[p[i]] & (C_QUOTE | C_BSLASH | C_HIGH)))
+            i++;
+        if (i >= n)
+            return lperr(s, "unterminated string (a string cannot span lines)", pos);
+        if (p[i] == '"')
+            break;
+        if (p[i] == '\\') {
+            if (i + 1 < n && (p[i + 1] == '"' || p[i + 1] == '\\')) {
+                esc = 1;
+                i += 2;
+            } else {
+                i++;
+            }
+            continue;
+        }
+        size_t q = em__utf8_seq(p + i, n - i);
+        if (!q)
+            return lperr(s, "invalid UTF-8 in string", i);
+        i += q;
+    }
+    s->i = i + 1;
+    if (col < 0)
+        return 0;
+    em_type t = s->r->schema->fields[col].type;
+    em_slice v = em_slice_of(s->p + start, i - start);
+    if (esc) {
+        em_buf_reset(&s->r->scratch);
+        for (size_t k = start; k < i; k++) {
+            if (p[k] == '\\' && (p[k + 1] == '"' || p[k + 1] == '\\'))
+                k++;
+            if ((rc = em_buf_putc(&s->r->scratch, (char)p[k])) != 0)
+                return rc;
+        }
+        v = em_slice_of(s->r->scratch.ptr ? s->r->scratch.ptr : "", s->r->scratch.len);
+    }
+    if (t == EM_TYPE_TEXT)
+        return em_batch_builder_set_text(s->bb, (uint32_t)col, v.ptr, v.len);
+    if (t == EM_TYPE_TIMESTAMP) {
+        int64_t us;
+        char lb[160];
+        if (em_ts_parse(v.ptr, v.len, &us) != 0)
+            return em_errf(s->err, EM_EPARSE,
+                           "%s: invalid timestamp \"%.*s\" at byte %zu (expected ISO-8601 like "
+                           "2024-05-01T12:00:00Z)",
+                           label(s->r, (uint32_t)col, "field", lb, sizeof lb),
+                           (int)(v.len > 64 ? 64 : v.len), v.ptr, pos);
+        em_batch_builder_set_i64(s->bb, (uint32_t)col, us);
+        return 0;
+    }
+    return bad_type(s, (uint32_t)col, "field", "string", pos);
+}
+
+/* Parses the field value at s->i into col (-1: validate only); leaves s->i
+ * after it, on a ',' or ' ' or at the end. */
+static int field_value(lp *s, int col)
+{
+    size_t pos = s->i;
+    const char *p = s->p + pos;
+    size_t n = s->n - pos, len;
+    int rc = 0;
+    if (!n || *p == ',' || *p == ' ')
+        return lperr(s, "missing field value", pos);
+    if (*p == '"') {
+        if ((rc = string_value(s, col)) != 0)
+            return rc;
+    } else if (*p == 't' || *p == 'T' || *p == 'f' || *p == 'F') {
+        int b;
+        for (len = 0; len < n && p[len] != ',' && p[len] != ' '; len++)
+            ;
+        if (!bool_word(p, len, &b))
+            return lperr(s, "invalid field value (expected a number, a \"string\" or a boolean)",
+                         pos);
+        s->i += len;
+        if (col >= 0) {
+            em_type t = s->r->schema->fields[col].type;
+            if (t == EM_TYPE_BOOLEAN)
+                em_batch_builder_set_bool(s->bb, (uint32_t)col, b);
+            else if (t == EM_TYPE_TEXT)
+                rc = em_batch_builder_set_text(s->bb, (uint32_t)col, b ? "true" : "false",
+                                               b ? 4 : 5);
+            else
+                rc = bad_type(s, (uint32_t)col, "field", "boolean", pos);
+            if (rc)
+                return rc;
+        }
+    } else {
+        num v;
+        if (!(len = scan_num(p, n, &v)))
+            return lperr(s, "invalid field value (expected a number, a \"string\" or a boolean)",
+                         pos);
+        if (col >= 0 && s->r->schema->fields[col].type == EM_TYPE_DOUBLE && !v.suffix &&
+            num_fast(&v)) {
+            double d = (double)v.m; /* the common case, inline */
+            if (v.frac > 0)
+                d /= em__pow10_exact[v.frac];
+            em_batch_builder_set_f64(s->bb, (uint32_t)col, v.neg ? -d : d);
+        } else if (col >= 0) {
+            if ((rc = set_number(s, (uint32_t)col, "field", p, &v, pos)) != 0)
+                return rc;
+        } else if (v.suffix) {
+            uint64_t mag; /* an unknown field's integer must still be in range */
+            if (num_int(p, &v, v.suffix == 'u', &mag))
+                return lperr(s, "integer out of range", pos);
+        } else {
+            double d; /* and its float within a double's range */
+            if ((rc = num_double(p, &v, &d)) != 0)
+                return rc == EM_ERANGE ? lperr(s, "float out of range", pos) : rc;
+        }
+        s->i += len;
+    }
+    if (s->i < s->n && s->p[s->i] != ',' && s->p[s->i] != ' ')
+        return lperr(s, "unexpected character after a field value", s->i);
+    return 0;
+}
+
+/* ---- a line ---- */
+
+/* Stores the line's timestamp (the token at p) in the first TIMESTAMP
+ * column that no tag or field of this line has set. */
+static int line_timestamp(lp *s, const char *p, size_t n, size_t pos)
+{
+    const struct em__lp *l = s->r->lp;
+    uint64_t mag = 0;
+    size_t i = p[0] == '-';
+    if (i >= n)
+        return lperr(s, "invalid timestamp (expected an integer)", pos);
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9)
+            return lperr(s, "invalid timestamp (expected an integer)", pos + i);
+        if (mag > ((uint64_t)INT64_MAX - d) / 10)
+            return lperr(s, "timestamp out of range", pos);
+        mag = mag * 10 + d;
+    }
+    int64_t v = p[0] == '-' ? -(int64_t)mag : (int64_t)mag, us;
+    for (uint32_t k = 0; k < l->nts; k++) {
+        uint32_t c = l->ts_cols[k];
+        if (s->bb->set_row[c] == s->bb->b->nrows + 1)
+            continue;
+        if (unit_to_us(s->r, v, &us))
+            return lperr(s, "timestamp out of range", pos);
+        em_batch_builder_set_i64(s->bb, c, us);
+        break;
+    }
+    return 0;
+}
+
+int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
+{
+    lp s = {r, bb, p, n, 0, err};
+    int rc, col;
+    uint32_t k = 0;
+    if (n && p[n - 1] == '\r') {
+        n--;
+        s.n = n;
+    }
+    while (s.i < n && (p[s.i] == ' ' || p[s.i] == '\t'))
+        s.i++;
+    if (s.i >= n || p[s.i] == '#')
+        return EM_EOF; /* a blank line or a comment */
+    if ((rc = name_value(&s, N_MEAS, r->lp->meas_col, "measurement")) != 0)
+        return rc;
+    while (s.i < n && p[s.i] == ',') { /* the tag set */
+        s.i++;
+        col = key_column(&s, k++, "tag", &rc);
+        if (rc)
+            return rc;
+        s.i++; /* '=' */
+        if ((rc = name_value(&s, N_TAGVAL, col, "tag")) != 0)
+            return rc;
+    }
+    while (s.i < n && p[s.i] == ' ')
+        s.i++;
+    if (s.i >= n)
+        return lperr(&s, "missing field set (a line needs at least one field)", s.i);
+    for (;;) { /* the field set */
+        col = key_column(&s, k++, "field", &rc);
+        if (rc)
+            return rc;
+        s.i++; /* '=' */
+        if (col >= 0 && bb->set_row[col] == bb->b->nrows + 1)
+            col = -1; /* a repeat: the first value wins */
+        if ((rc = field_value(&s, col)) != 0)
+            return rc;
+        if (s.i < n && p[s.i] == ',') {
+            s.i++;
+            continue;
+        }
+        break;
+    }
+    while (s.i < n && p[s.i] == ' ')
+        s.i++;
+    if (s.i < n) {
+        size_t ts = s.i;
+        while (s.i < n && p[s.i] != ' ')
+            s.i++;
+        if ((rc = line_timestamp(&s, p + ts, s.i - ts, ts)) != 0)
+            return rc;
+        while (s.i < n && p[s.i] == ' ')
+            s.i++;
+        if (s.i < n)
+            return lperr(&s, "trailing characters after the timestamp", s.i);
+    }
+    return 0;
+}
