@@ -1,0 +1,146 @@
+#!/bin/sh
+# tests/suites/lineproto.sh - InfluxDB line protocol end to end: bodies
+# POSTed to a running job's http source (format = 'influx') reach a file
+# sink and SQLite; a malformed body is refused whole with 400 naming the
+# line; a file source and a tcp source read line protocol; a sink cannot
+# write it.
+#   usage: tests/suites/lineproto.sh BUILD_DIR [ASAN_DIR]   (KEEP=1 keeps the temp dir)
+set -u
+BUILD=${1:?usage: lineproto.sh BUILD_DIR [ASAN_DIR]}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-lp.XXXXXX") || exit 1
+trap 'kill_all; [ -n "${JOB:-}" ] && kill_child "$JOB"; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT INT TERM
+. "$(dirname "$0")/../lib/conn.sh"
+E=$(cd "$BUILD" && pwd)/ember
+cd "$TMP" || exit 1
+
+# ---- HTTP ingest of line protocol into a file sink and SQLite ----
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT/ingest/air
+cat >http.sql <<SQL
+SET batch_interval = '20ms';
+SET http = '127.0.0.1:$PORT';
+SET http_token = 'admin-token';
+CREATE SOURCE air (measurement TEXT, device_id TEXT, pm25 DOUBLE, co2 BIGINT, ok BOOLEAN,
+                   ts TIMESTAMP)
+    WITH (connector = 'http', format = 'influx');
+CREATE SINK raw WITH (connector = 'file', path = 'raw.jsonl') AS SELECT * FROM air;
+CREATE SINK per_device WITH (connector = 'sqlite', path = 'counts.db', table = 'counts') AS
+    SELECT device_id, count(*) AS n, sum(co2) AS co2 FROM air GROUP BY device_id;
+SQL
+"$E" run http.sql 2>http.err &
+JOB=$!
+check "the job's web server comes up" wait_for 10 curl -sf "http://127.0.0.1:$PORT/healthz"
+
+post() { # post BODY_FILE: prints the status, the reply goes to reply.txt
+    curl -s -o reply.txt -w '%{http_code}' -X POST -H 'Content-Type: text/plain; charset=utf-8' \
+        --data-binary @"$1" "$URL"
+}
+status_is() { # status_is WANT BODY_FILE
+    got=$(post "$2")
+    echo "status $got: $(cat reply.txt)"
+    [ "$got" = "$1" ]
+}
+printf '%s\n' '# two devices' \
+    'air,device_id=dev-1 pm25=12.5,co2=415i,ok=t 1714564800000000000' \
+    '' \
+    'air,device_id=dev-2,site=lab pm25=7,co2=420i,ok=false 1714564801000000000' \
+    'air,device_id=dev\ 3 pm25=1.5e1,co2=400u,unknown="x" 1714564802250000000' >good.lp
+check "a line protocol body is accepted with 200" status_is 200 good.lp
+check "the reply counts the 3 records (comments and blank lines are not records)" \
+    grep -q '"accepted":3' reply.txt
+printf 'air,device_id=dev-1 pm25=1,co2=1i 1714564803000000000\r\nair,device_id=dev-2 pm25=2,co2=2i 1714564804000000000\r\n' >crlf.lp
+check "CRLF line endings are accepted" status_is 200 crlf.lp
+printf '%s\n' 'air,device_id=dev-9 pm25=1,co2=5i 1714564805000000000' \
+    'air,device_id=dev-9 pm25=2,co2=6i 1714564806000000000' \
+    'air,device_id=dev-9 pm25=3,co2="six" 1714564807000000000' >badtype.lp
+check "a value of the wrong type: 400" status_is 400 badtype.lp
+check "... naming line 3, the field and the byte" \
+    grep -q 'line 3: field \\"co2\\": expected BIGINT, got string at byte 31' reply.txt
+printf '%s\n' 'air,device_id=dev-9 pm25=1 1714564805000000000' 'air,device_id=dev-9' >badsyntax.lp
+check "a line without fields: 400" status_is 400 badsyntax.lp
+check "... naming line 2 and the problem" \
+    grep -q 'line 2: invalid line protocol: missing field set' reply.txt
+printf 'air,device_id=dev-9 pm25=1 1714564805000000000\nair,device_id=dev-9 note="\377" 1\n' >badutf8.lp
+check "invalid UTF-8 in a string: 400" status_is 400 badutf8.lp
+check "... naming line 2" grep -q 'line 2: invalid line protocol: invalid UTF-8 in string' reply.txt
+printf '# nothing but a comment\n\n' >empty.lp
+check "a body without records: 400" status_is 400 empty.lp
+rows_in_sink() { [ "$(wc -l <raw.jsonl 2>/dev/null)" -ge "$1" ]; }
+check "the accepted records reach the file sink" wait_for 10 rows_in_sink 5
+curl -s -o /dev/null -X POST -H 'Authorization: Bearer admin-token' \
+    "http://127.0.0.1:$PORT/api/v1/stop"
+wait "$JOB"
+rc=$?
+JOB=
+check "the job stops gracefully (exit $rc)" test "$rc" -eq 0
+cat >want_raw <<'EOF'
+{"measurement":"air","device_id":"dev-1","pm25":12.5,"co2":415,"ok":true,"ts":"2024-05-01T12:00:00.000Z"}
+{"measurement":"air","device_id":"dev-2","pm25":7,"co2":420,"ok":false,"ts":"2024-05-01T12:00:01.000Z"}
+{"measurement":"air","device_id":"dev 3","pm25":15,"co2":400,"ok":null,"ts":"2024-05-01T12:00:02.250Z"}
+{"measurement":"air","device_id":"dev-1","pm25":1,"co2":1,"ok":null,"ts":"2024-05-01T12:00:03.000Z"}
+{"measurement":"air","device_id":"dev-2","pm25":2,"co2":2,"ok":null,"ts":"2024-05-01T12:00:04.000Z"}
+EOF
+same_rows() { sort "$1" >"$1.s"; sort "$2" >"$2.s"; diff "$1.s" "$2.s"; }
+check "the file sink holds exactly the accepted rows (refused bodies left nothing)" \
+    same_rows want_raw raw.jsonl
+sqlite3 -separator ' ' counts.db 'SELECT device_id, n, co2 FROM counts ORDER BY device_id' >got_counts
+printf '%s\n' 'dev 3 1 400' 'dev-1 2 416' 'dev-2 2 422' >want_counts
+check "running counts and sums per device in SQLite" diff want_counts got_counts
+
+# ---- a file source with format = 'influx' ----
+printf '%s\n' 'm,host=a v=1i 1000000000' 'm,host=b v=2i,v=3i 2000000000' 'm,host=c v=4' \
+    'm,host=d v=x' '# end' >in.lp
+cat >file.sql <<'SQL'
+CREATE SOURCE m (host TEXT, v BIGINT, ts TIMESTAMP)
+    WITH (connector = 'file', path = 'in.lp', format = 'influx', timestamp_unit = 'ns');
+CREATE SINK out WITH (connector = 'file', path = 'file_out.jsonl') AS SELECT host, v, ts FROM m;
+SQL
+check "a bounded file source in line protocol runs to the end" sh -c "'$E' run file.sql --set http=off 2>file.err"
+printf '%s\n' '{"host":"a","v":1,"ts":"1970-01-01T00:00:01.000Z"}' \
+    '{"host":"b","v":2,"ts":"1970-01-01T00:00:02.000Z"}' \
+    '{"host":"c","v":4,"ts":null}' >want_file
+check "... its rows are the good lines (the first value of a repeated field wins)" \
+    same_rows want_file file_out.jsonl
+check "... the bad line is reported with file, line and byte" \
+    grep -q 'in.lp:4: invalid line protocol: invalid field value .* at byte 11' file.err
+
+# ---- a tcp source with format = 'influx' ----
+PORT=$(free_port)
+awk 'BEGIN { for (i = 0; i < 3000; i++)
+    printf "air,device_id=dev-%d pm25=%d.5,co2=%di %d000000\n", i % 7, i % 50, 400 + i, 1714564800000 + i }' >tcp.lp
+feeder "$PORT" tcp.lp 5 0.1
+cat >tcp.sql <<SQL
+SET batch_interval = '20ms';
+CREATE SOURCE air (device_id TEXT, pm25 DOUBLE, co2 BIGINT, ts TIMESTAMP)
+    WITH (connector = 'tcp', port = $PORT, reconnect = false, format = 'influx');
+CREATE SINK out WITH (connector = 'file', path = 'tcp_out.jsonl') AS
+    SELECT device_id, count(*) AS n, sum(co2) AS co2, max(ts) AS last
+    FROM TUMBLE(air, ts, INTERVAL '1' HOUR) GROUP BY device_id, window_start, window_end;
+SQL
+check "a tcp source in line protocol ends when the peer closes" "$E" run tcp.sql --set http=off
+awk 'BEGIN { for (i = 0; i < 3000; i++) { d = i % 7; n[d]++; s[d] += 400 + i; l[d] = 1714564800000 + i }
+    for (d = 0; d < 7; d++) printf "dev-%d %d %d %d\n", d, n[d], s[d], l[d] }' | sort >want_tcp
+python3 -c '
+import json, datetime
+for l in open("tcp_out.jsonl"):
+    r = json.loads(l)
+    t = datetime.datetime.strptime(r["last"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    print(r["device_id"], r["n"], r["co2"], round(t.timestamp() * 1000))
+' | sort >got_tcp
+check "... every line arrived once: counts, sums and last timestamps per device" diff want_tcp got_tcp
+kill_all
+
+# ---- what is refused ----
+cat >sink.sql <<'SQL'
+CREATE SOURCE m (v BIGINT) WITH (connector = 'file', path = 'in.lp', format = 'influx');
+CREATE SINK out WITH (connector = 'file', path = 'out.lp', format = 'influx') AS SELECT v FROM m;
+SQL
+refused() { ! "$E" run sink.sql --set http=off 2>sink.err && grep -q "format 'influx' is only read" sink.err; }
+check "a file sink with format = 'influx' is refused with the reason" refused
+cat >unit.sql <<'SQL'
+CREATE SOURCE m (v BIGINT) WITH (connector = 'file', path = 'in.lp', format = 'json', timestamp_unit = 'ns');
+CREATE SINK out WITH (connector = 'file', path = 'x.jsonl') AS SELECT v FROM m;
+SQL
+unit_refused() { ! "$E" run unit.sql --set http=off 2>unit.err && grep -q "'ns' is for format 'influx'" unit.err; }
+check "timestamp_unit = 'ns' with format = 'json' is refused with the reason" unit_refused
+summary
