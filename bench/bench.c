@@ -122,6 +122,7 @@ static const group groups[] = {
     {em__bench_nexmark, &em__bench_nexmark_n},
     {em__bench_latency, &em__bench_latency_n},
     {em__bench_footprint, &em__bench_footprint_n},
+    {em__bench_lineproto, &em__bench_lineproto_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

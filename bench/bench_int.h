@@ -67,6 +67,10 @@ extern const uint32_t em__bench_latency_n;
 extern const em__bench_def em__bench_footprint[];
 extern const uint32_t em__bench_footprint_n;
 
+/* bench_lineproto.c: format_lineproto */
+extern const em__bench_def em__bench_lineproto[];
+extern const uint32_t em__bench_lineproto_n;
+
 /* bench_job.c: whole SQL jobs. The `null` sink connector counts output rows
  * (em__bench_null_rows: the total of the current job). */
 extern const em_connector em__bench_null_sink;
