@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LINES 200000
+#define LINES  200000
 #define PASSES 5
 
 static uint64_t rng_next(uint64_t *s)
@@ -74,10 +74,8 @@ static int bench_lineproto(const em_bench_opts *o, em__bench_result *res)
     int rc = EM_ENOMEM;
     em_buf_init(&text, (size_t)1 << 34);
     em_arena_init(&a, 0);
-    if (n < 1)
-        n = 1;
-    if (!s || make_input(&text, n) != 0)
-        goto fail;
+    if (n < 1) n = 1;
+    if (!s || make_input(&text, n) != 0) goto fail;
     if ((rc = em_reader_create(&r, "influx", s, NULL, &err)) != 0) {
         fprintf(stderr, "format_lineproto: %s\n", err.msg);
         goto fail;
@@ -87,8 +85,7 @@ static int bench_lineproto(const em_bench_opts *o, em__bench_result *res)
     for (int pass = 0; pass < PASSES; pass++) {
         const char *p = text.ptr, *end = text.ptr + text.len;
         em_arena_reset(&a);
-        if ((rc = em_batch_builder_init(&bb, s, EM_BATCH_ROWS, &a)) != 0)
-            goto fail;
+        if ((rc = em_batch_builder_init(&bb, s, EM_BATCH_ROWS, &a)) != 0) goto fail;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -100,8 +97,7 @@ static int bench_lineproto(const em_bench_opts *o, em__bench_result *res)
             p += len + 1;
             if (em_batch_builder_full(&bb)) {
                 em_arena_reset(&a);
-                if ((rc = em_batch_builder_init(&bb, s, EM_BATCH_ROWS, &a)) != 0)
-                    goto fail;
+                if ((rc = em_batch_builder_init(&bb, s, EM_BATCH_ROWS, &a)) != 0) goto fail;
             }
         }
     }

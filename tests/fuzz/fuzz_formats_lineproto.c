@@ -39,15 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
             char *line = malloc(n ? n : 1);
-            if (!line)
-                break;
+            if (!line) break;
             memcpy(line, p, n);
             uint32_t rows = bb.b->nrows;
             int rc = em_reader_parse(r, line, n, &bb, &err);
             if (rc == EM_EPARSE && (!err.msg[0] || bb.b->nrows != rows))
                 abort(); /* a bad line must say why and leave no row */
-            if (rc == 0 && bb.b->nrows != rows + 1)
-                abort();
+            if (rc == 0 && bb.b->nrows != rows + 1) abort();
             free(line);
             p += n + (nl != NULL);
         }
@@ -55,8 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         em_writer *w = NULL;
         em_buf out;
         em_buf_init(&out, 1 << 24);
-        if (em_writer_create(&w, "json", schema, &err) == 0)
-            em_writer_write(w, b, &out);
+        if (em_writer_create(&w, "json", schema, &err) == 0) em_writer_write(w, b, &out);
         em_writer_destroy(w);
         em_buf_release(&out);
         em_reader_destroy(r);

@@ -299,7 +299,8 @@ TEST(lp_bad_lines)
     CHECK(refused(&f, "cpu d=1e", "invalid field value"));
     CHECK(refused(&f, "cpu d=+1", "invalid field value"));
     CHECK(refused(&f, "cpu d=NaN", "invalid field value"));
-    CHECK(refused(&f, "cpu s=\"open", "unterminated string (a string cannot span lines) at byte 6"));
+    CHECK(
+        refused(&f, "cpu s=\"open", "unterminated string (a string cannot span lines) at byte 6"));
     CHECK(refused(&f, "cpu s=\"a\\\"", "unterminated string"));
     CHECK(refused(&f, "cpu d=1 12.5", "invalid timestamp (expected an integer) at byte 10"));
     CHECK(refused(&f, "cpu d=1 -", "invalid timestamp"));
@@ -311,7 +312,8 @@ TEST(lp_bad_lines)
     CHECK(refused(&f, "c,h=\xed\xa0\x80 d=1", "invalid UTF-8 at byte 4"));
     CHECK(refused(&f, "c s=\"ok\xc0\xaf\"", "invalid UTF-8 in string at byte 7"));
     /* values that do not fit their column: named by column and byte */
-    CHECK(refused(&f, "cpu i=1.5", "field \"i\": expected BIGINT, got non-integral number at byte 6"));
+    CHECK(refused(&f, "cpu i=1.5",
+                  "field \"i\": expected BIGINT, got non-integral number at byte 6"));
     CHECK(refused(&f, "cpu i=9223372036854775808i", "field \"i\": BIGINT out of range at byte 6"));
     CHECK(refused(&f, "cpu i=9223372036854775808u", "field \"i\": BIGINT out of range"));
     CHECK(refused(&f, "cpu i=1e300", "field \"i\": BIGINT out of range"));
