@@ -658,14 +658,17 @@ static int line_timestamp(lp *s, const char *p, size_t n, size_t pos)
     uint64_t mag = 0;
     size_t i = p[0] == '-';
     if (i >= n) return lperr(s, "invalid timestamp (expected an integer)", pos);
-    if (n - i <= 18) { /* the usual 19 bytes of "-"? + 18 digits or fewer */
+    if (n - i <= 19) { /* up to 19 digits (ns since 1973): no uint64 overflow */
         size_t j = i;
         int64_t e;
         for (; n - j >= 8 && (e = eight_digits(p + j)) >= 0; j += 8)
             mag = mag * 100000000 + (uint64_t)e;
         for (; j < n && (unsigned)(p[j] - '0') <= 9; j++)
             mag = mag * 10 + (uint64_t)(p[j] - '0');
-        if (j == n) goto done;
+        if (j == n) {
+            if (mag > (uint64_t)INT64_MAX) return lperr(s, "timestamp out of range", pos);
+            goto done;
+        }
         mag = 0; /* not all digits: the loop below says where */
     }
     for (size_t k = 0; i < n; i++, k++) {

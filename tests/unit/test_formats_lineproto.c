@@ -259,6 +259,20 @@ TEST(lp_timestamps)
     fx_init(&f, "influx", "s");
     CHECK(refused(&f, "m d=1 9223372036854775", "timestamp out of range at byte 6"));
     fx_release(&f);
+    /* 19 digits: the largest int64 and one past it, with and without a sign */
+    fx_init(&f, "influx", NULL);
+    CHECK_EQ_INT(parse(&f, "m d=1 9223372036854775807"), 0);
+    CHECK_EQ_INT(col(&f, C_TS)->v.i64[0], INT64_C(9223372036854775));
+    CHECK_EQ_INT(parse(&f, "m d=1 -9223372036854775807"), 0);
+    CHECK_EQ_INT(col(&f, C_TS)->v.i64[1], INT64_C(-9223372036854776));
+    CHECK_EQ_INT(parse(&f, "m d=1 0000000000000000001"), 0);
+    CHECK_EQ_INT(col(&f, C_TS)->v.i64[2], 0);
+    CHECK(refused(&f, "m d=1 9223372036854775808", "timestamp out of range at byte 6"));
+    CHECK(refused(&f, "m d=1 9999999999999999999", "timestamp out of range"));
+    CHECK(refused(&f, "m d=1 17145648001234567x9",
+                  "invalid timestamp (expected an integer) at byte 23"));
+    CHECK(refused(&f, "m d=1 1714564x", "invalid timestamp (expected an integer) at byte 13"));
+    fx_release(&f);
 }
 
 TEST(lp_comments_and_blanks)
