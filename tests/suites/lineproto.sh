@@ -2,8 +2,8 @@
 # tests/suites/lineproto.sh - InfluxDB line protocol end to end: bodies
 # POSTed to a running job's http source (format = 'influx') reach a file
 # sink and SQLite; a malformed body is refused whole with 400 naming the
-# line; a file source and a tcp source read line protocol; a sink cannot
-# write it.
+# line; file, tcp and mqtt sources read line protocol (mqtt against a
+# mosquitto started here on a free loopback port); a sink cannot write it.
 #   usage: tests/suites/lineproto.sh BUILD_DIR [ASAN_DIR]   (KEEP=1 keeps the temp dir)
 set -u
 BUILD=${1:?usage: lineproto.sh BUILD_DIR [ASAN_DIR]}
@@ -129,6 +129,61 @@ for l in open("tcp_out.jsonl"):
 ' | sort >got_tcp
 check "... every line arrived once: counts, sums and last timestamps per device" diff want_tcp got_tcp
 kill_all
+
+# ---- an mqtt source with format = 'influx' (a payload may hold several lines) ----
+MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+if [ -x "$MOSQ" ]; then
+    MPORT=$(free_port)
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" >mosquitto.conf
+    "$MOSQ" -c mosquitto.conf >broker.log 2>&1 &
+    PIDS="$PIDS $!"
+    check "mosquitto starts" wait_for 10 python3 -c \
+        "import socket; socket.create_connection(('127.0.0.1', $MPORT))"
+    cat >mqtt.sql <<SQL
+SET batch_interval = '20ms';
+CREATE SOURCE air (device_id TEXT, pm25 DOUBLE, co2 BIGINT, ts TIMESTAMP)
+    WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT', topic = 'lp/#', qos = 0,
+          format = 'influx', timestamp_unit = 'ms');
+CREATE SINK out WITH (connector = 'file', path = 'mqtt_out.jsonl') AS SELECT * FROM air;
+SQL
+    "$E" run mqtt.sql --set http=off 2>mqtt.err &
+    MJOB=$!
+    PIDS="$PIDS $MJOB"
+    check "the mqtt job subscribes" wait_for 10 grep -q "subscribed" mqtt.err
+    # a minimal MQTT 3.1.1 publisher (CONNECT, PUBLISH QoS 0, DISCONNECT)
+    python3 - "$MPORT" <<'PY'
+import socket, struct, sys
+def pkt(kind, body):
+    n, rl = len(body), b""
+    while True:
+        b, n = n % 128, n // 128
+        rl += bytes([b | (0x80 if n else 0)])
+        if not n: break
+    return bytes([kind]) + rl + body
+s16 = lambda b: struct.pack("!H", len(b)) + b
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(pkt(0x10, s16(b"MQTT") + bytes([4, 2]) + struct.pack("!H", 30) + s16(b"lp-test")))
+assert c.recv(4)[:2] == b"\x20\x02"
+msgs = [b"air,device_id=m1 pm25=1.5,co2=400i 1714564800000\nair,device_id=m2 pm25=2.5,co2=410i 1714564800001",
+        b"# a comment\nair,device_id=m3 pm25=oops 1714564800002\nair,device_id=m3 pm25=3.5 1714564800003\n"]
+for m in msgs:
+    c.sendall(pkt(0x30, s16(b"lp/room1") + m))
+c.sendall(b"\xe0\x00")
+c.close()
+PY
+    mqtt_rows() { [ "$(wc -l <mqtt_out.jsonl 2>/dev/null)" -ge 3 ]; }
+    check "line protocol payloads reach the sink" wait_for 10 mqtt_rows
+    kill_child "$MJOB"
+    wait "$MJOB"
+    printf '%s\n' '{"device_id":"m1","pm25":1.5,"co2":400,"ts":"2024-05-01T12:00:00.000Z"}' \
+        '{"device_id":"m2","pm25":2.5,"co2":410,"ts":"2024-05-01T12:00:00.001Z"}' \
+        '{"device_id":"m3","pm25":3.5,"co2":null,"ts":"2024-05-01T12:00:00.003Z"}' >want_mqtt
+    check "... every line of every payload once, in ms precision" same_rows want_mqtt mqtt_out.jsonl
+    check "... and the bad line is reported" grep -q "invalid field value" mqtt.err
+    kill_all
+else
+    check "mosquitto is installed (scripts/deps.sh test)" false
+fi
 
 # ---- what is refused ----
 cat >sink.sql <<'SQL'
