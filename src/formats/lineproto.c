@@ -64,6 +64,9 @@ typedef struct lp {
     const char *p;
     size_t n, i;
     em_errbuf *err;
+    const em_field *fields; /* the schema's columns */
+    uint32_t *set_row;      /* the builder's marks: set_row[c] == row1 when set */
+    uint32_t row1;          /* 1 + the row being filled */
 } lp;
 
 static int lperr(lp *s, const char *what, size_t at)
@@ -229,18 +232,13 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* Parses the k-th key of the line (a tag's or a field's) up to its '=',
- * which s->i is left on. Returns its column (-1: not in the schema); *rc
- * gets a parse error. what: "tag" or "field", for messages. */
-static int key_column(lp *s, uint32_t k, const char *what, int *rc)
+/* The column of the k-th key of the line when it is the key seen at this
+ * position on the previous line (compared in place; s->i is then left on
+ * its '='), else -2. */
+static inline int slot_column(lp *s, uint32_t k)
 {
-    em_reader *r = s->r;
-    size_t ks, kl;
-    int esc;
-    char msg[64];
-    *rc = 0;
-    if (k < EM__KEY_SLOTS) { /* the key seen at this position last time, in place */
-        const em__key_slot *slot = &r->keys[k];
+    if (k < EM__KEY_SLOTS) {
+        const em__key_slot *slot = &s->r->keys[k];
         size_t at = s->i + slot->len;
         if (slot->len && at < s->n && s->p[at] == '=' &&
             same_bytes(s->p + s->i, slot->name, slot->len)) {
@@ -248,6 +246,20 @@ static int key_column(lp *s, uint32_t k, const char *what, int *rc)
             return slot->col;
         }
     }
+    return -2;
+}
+
+/* Parses the k-th key of the line (a tag's or a field's) up to its '=',
+ * which s->i is left on, and remembers it in slot k. Returns its column
+ * (-1: not in the schema); *rc gets a parse error. what: "tag" or "field",
+ * for messages. */
+static int key_column(lp *s, uint32_t k, const char *what, int *rc)
+{
+    em_reader *r = s->r;
+    size_t ks, kl;
+    int esc;
+    char msg[64];
+    *rc = 0;
     size_t pos = s->i;
     if ((*rc = scan_name(s, N_KEY, &ks, &kl, &esc)) != 0) return -1;
     if (kl == 0) {
@@ -301,16 +313,15 @@ static int bad_type(lp *s, uint32_t col, const char *what, const char *got, size
 {
     char lb[160];
     return em_errf(s->err, EM_EPARSE, "%s: expected %s, got %s at byte %zu",
-                   label(s->r, col, what, lb, sizeof lb),
-                   em_type_name(s->r->schema->fields[col].type), got, pos);
+                   label(s->r, col, what, lb, sizeof lb), em_type_name(s->fields[col].type), got,
+                   pos);
 }
 
 static int out_of_range(lp *s, uint32_t col, const char *what, size_t pos)
 {
     char lb[160];
     return em_errf(s->err, EM_EPARSE, "%s: %s out of range at byte %zu",
-                   label(s->r, col, what, lb, sizeof lb),
-                   em_type_name(s->r->schema->fields[col].type), pos);
+                   label(s->r, col, what, lb, sizeof lb), em_type_name(s->fields[col].type), pos);
 }
 
 /* A scanned number: -?(d+[.d*]|.d+)([eE][+-]?d+)? with an optional i/u
@@ -420,7 +431,7 @@ static int set_number(lp *s, uint32_t col, const char *what, const char *p, cons
                       size_t pos)
 {
     em_batch_builder *bb = s->bb;
-    em_type t = s->r->schema->fields[col].type;
+    em_type t = s->fields[col].type;
     int is_int = !v->dot && !v->has_exp;
     uint64_t mag;
     int64_t iv;
@@ -483,7 +494,7 @@ static int bool_word(const char *p, size_t n, int *b)
 static int set_text_value(lp *s, uint32_t col, const char *what, const char *p, size_t n,
                           size_t pos)
 {
-    em_type t = s->r->schema->fields[col].type;
+    em_type t = s->fields[col].type;
     char lb[160];
     int b;
     num v;
@@ -514,7 +525,7 @@ static int name_value(lp *s, name_kind k, int col, const char *what)
     int esc, rc;
     if ((rc = scan_name(s, k, &vs, &vl, &esc)) != 0) return rc;
     if (vl == 0) return lperr(s, k == N_MEAS ? "missing measurement" : "empty tag value", pos);
-    if (col < 0 || s->bb->set_row[col] == s->bb->b->nrows + 1) return 0;
+    if (col < 0 || s->set_row[col] == s->row1) return 0;
     em_slice v = em_slice_of(s->p + vs, vl);
     if (esc && (rc = unescape_name(s->r, k, s->p + vs, vl, &v)) != 0) return rc;
     return set_text_value(s, (uint32_t)col, what, v.ptr, v.len, pos);
@@ -547,7 +558,7 @@ static int string_value(lp *s, int col)
     }
     s->i = i + 1;
     if (col < 0) return 0;
-    em_type t = s->r->schema->fields[col].type;
+    em_type t = s->fields[col].type;
     em_slice v = em_slice_of(s->p + start, i - start);
     if (esc) {
         em_buf_reset(&s->r->scratch);
@@ -573,6 +584,35 @@ static int string_value(lp *s, int col)
     return bad_type(s, (uint32_t)col, "field", "string", pos);
 }
 
+/* Length of a plain decimal [-]d+[.d*] of at most 15 digits at p that
+ * ends the value (a ',' or ' ' or the end follows), with its value in *out
+ * (exact: Clinger's fast path); 0 for anything else (scan_num decides). */
+static inline size_t plain_decimal(const char *p, size_t n, double *out)
+{
+    size_t i = p[0] == '-', d0 = i, frac = 0;
+    uint64_t m = 0;
+    unsigned d;
+    while (i < n && (d = (unsigned)(p[i] - '0')) <= 9) {
+        m = m * 10 + d;
+        i++;
+    }
+    size_t digits = i - d0;
+    if (i < n && p[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && (d = (unsigned)(p[i] - '0')) <= 9) {
+            m = m * 10 + d;
+            i++;
+        }
+        frac = i - f0;
+        digits += frac;
+    }
+    if (!digits || digits > 15 || (i < n && p[i] != ',' && p[i] != ' ')) return 0;
+    double v = (double)m;
+    if (frac) v /= em__pow10_exact[frac];
+    *out = p[0] == '-' ? -v : v;
+    return i;
+}
+
 /* Parses the field value at s->i into col (-1: validate only); leaves s->i
  * after it, on a ',' or ' ' or at the end. */
 static int field_value(lp *s, int col)
@@ -593,7 +633,7 @@ static int field_value(lp *s, int col)
                          pos);
         s->i += len;
         if (col >= 0) {
-            em_type t = s->r->schema->fields[col].type;
+            em_type t = s->fields[col].type;
             if (t == EM_TYPE_BOOLEAN)
                 em_batch_builder_set_bool(s->bb, (uint32_t)col, b);
             else if (t == EM_TYPE_TEXT)
@@ -605,11 +645,18 @@ static int field_value(lp *s, int col)
         }
     } else {
         num v;
+        if (col >= 0 && s->fields[col].type == EM_TYPE_DOUBLE) {
+            double d; /* the common case in one pass: a plain decimal */
+            if ((len = plain_decimal(p, n, &d)) != 0) {
+                em_batch_builder_set_f64(s->bb, (uint32_t)col, d);
+                s->i += len;
+                return 0;
+            }
+        }
         if (!(len = scan_num(p, n, &v)))
             return lperr(s, "invalid field value (expected a number, a \"string\" or a boolean)",
                          pos);
-        if (col >= 0 && s->r->schema->fields[col].type == EM_TYPE_DOUBLE && !v.suffix &&
-            num_fast(&v)) {
+        if (col >= 0 && s->fields[col].type == EM_TYPE_DOUBLE && !v.suffix && num_fast(&v)) {
             double d = (double)v.m; /* the common case, inline */
             if (v.frac > 0) d /= em__pow10_exact[v.frac];
             em_batch_builder_set_f64(s->bb, (uint32_t)col, v.neg ? -d : d);
@@ -673,6 +720,11 @@ static int line_timestamp(lp *s, const char *p, size_t n, size_t pos)
     }
     for (size_t k = 0; i < n; i++, k++) {
         unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9 && p[i] == ' ' && i > (size_t)(p[0] == '-')) {
+            while (p[i] == ' ') /* the token ends, but not the line */
+                i++;
+            return lperr(s, "trailing characters after the timestamp", pos + i);
+        }
         if (d > 9) return lperr(s, "invalid timestamp (expected an integer)", pos + i);
         /* 18 digits cannot overflow; past them, check each one */
         if (k >= 18 && mag > ((uint64_t)INT64_MAX - d) / 10)
@@ -683,7 +735,7 @@ done:;
     int64_t v = p[0] == '-' ? -(int64_t)mag : (int64_t)mag, us;
     for (uint32_t k = 0; k < l->nts; k++) {
         uint32_t c = l->ts_cols[k];
-        if (s->bb->set_row[c] == s->bb->b->nrows + 1) continue;
+        if (s->set_row[c] == s->row1) continue;
         if (unit_to_us(s->r, v, &us)) return lperr(s, "timestamp out of range", pos);
         em_batch_builder_set_i64(s->bb, c, us);
         break;
@@ -693,7 +745,7 @@ done:;
 
 int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
 {
-    lp s = {r, bb, p, n, 0, err};
+    lp s = {r, bb, p, n, 0, err, r->schema->fields, bb->set_row, bb->b->nrows + 1};
     int rc, col;
     uint32_t k = 0;
     if (n && p[n - 1] == '\r') {
@@ -706,8 +758,9 @@ int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em
     if ((rc = name_value(&s, N_MEAS, r->lp->meas_col, "measurement")) != 0) return rc;
     while (s.i < n && p[s.i] == ',') { /* the tag set */
         s.i++;
-        col = key_column(&s, k++, "tag", &rc);
-        if (rc) return rc;
+        if ((col = slot_column(&s, k)) == -2 && (col = key_column(&s, k, "tag", &rc), rc))
+            return rc;
+        k++;
         s.i++; /* '=' */
         if ((rc = name_value(&s, N_TAGVAL, col, "tag")) != 0) return rc;
     }
@@ -715,11 +768,11 @@ int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em
         s.i++;
     if (s.i >= n) return lperr(&s, "missing field set (a line needs at least one field)", s.i);
     for (;;) { /* the field set */
-        col = key_column(&s, k++, "field", &rc);
-        if (rc) return rc;
-        s.i++; /* '=' */
-        if (col >= 0 && bb->set_row[col] == bb->b->nrows + 1)
-            col = -1; /* a repeat: the first value wins */
+        if ((col = slot_column(&s, k)) == -2 && (col = key_column(&s, k, "field", &rc), rc))
+            return rc;
+        k++;
+        s.i++;                                              /* '=' */
+        if (col >= 0 && s.set_row[col] == s.row1) col = -1; /* a repeat: the first value wins */
         if ((rc = field_value(&s, col)) != 0) return rc;
         if (s.i < n && p[s.i] == ',') {
             s.i++;
@@ -729,14 +782,10 @@ int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em
     }
     while (s.i < n && p[s.i] == ' ')
         s.i++;
-    if (s.i < n) {
-        size_t ts = s.i;
-        while (s.i < n && p[s.i] != ' ')
-            s.i++;
-        if ((rc = line_timestamp(&s, p + ts, s.i - ts, ts)) != 0) return rc;
-        while (s.i < n && p[s.i] == ' ')
-            s.i++;
-        if (s.i < n) return lperr(&s, "trailing characters after the timestamp", s.i);
+    if (s.i < n) { /* the timestamp: the rest of the line but trailing blanks */
+        while (p[n - 1] == ' ')
+            n--;
+        if ((rc = line_timestamp(&s, p + s.i, n - s.i, s.i)) != 0) return rc;
     }
     return 0;
 }
