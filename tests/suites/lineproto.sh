@@ -2,8 +2,8 @@
 # tests/suites/lineproto.sh - InfluxDB line protocol end to end: bodies
 # POSTed to a running job's http source (format = 'influx') reach a file
 # sink and SQLite; a malformed body is refused whole with 400 naming the
-# line; file, tcp and mqtt sources read line protocol (mqtt against a
-# mosquitto started here on a free loopback port); a sink cannot write it.
+# line; file, tcp, mqtt and nats sources read line protocol (mosquitto and
+# nats-server started here on free loopback ports); a sink cannot write it.
 #   usage: tests/suites/lineproto.sh BUILD_DIR [ASAN_DIR]   (KEEP=1 keeps the temp dir)
 set -u
 BUILD=${1:?usage: lineproto.sh BUILD_DIR [ASAN_DIR]}
@@ -183,6 +183,55 @@ PY
     kill_all
 else
     check "mosquitto is installed (scripts/deps.sh test)" false
+fi
+
+# ---- a nats (JetStream) source with format = 'influx' ----
+NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
+if [ -x "$NATS" ]; then
+    NPORT=$(free_port)
+    "$NATS" -js -a 127.0.0.1 -p "$NPORT" -sd "$TMP/nats" >nats.log 2>&1 &
+    PIDS="$PIDS $!"
+    check "nats-server starts" wait_for 10 python3 -c \
+        "import socket; socket.create_connection(('127.0.0.1', $NPORT))"
+    cat >nats.sql <<SQL
+SET batch_interval = '20ms';
+CREATE SOURCE air (device_id TEXT, pm25 DOUBLE, co2 BIGINT, ts TIMESTAMP)
+    WITH (connector = 'nats', url = 'nats://127.0.0.1:$NPORT', subject = 'lp.>',
+          stream = 'LP', format = 'influx');
+CREATE SINK out WITH (connector = 'file', path = 'nats_out.jsonl') AS SELECT * FROM air;
+SQL
+    "$E" run nats.sql --set http=off --set log_level=debug 2>nats.err &
+    NJOB=$!
+    PIDS="$PIDS $NJOB"
+    check "the nats job creates its stream" wait_for 10 grep -q "created JetStream stream LP" nats.err
+    # core NATS publishes (the text protocol); the stream keeps them for the consumer
+    python3 - "$NPORT" <<'PY'
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = c.makefile("rb")
+assert f.readline().startswith(b"INFO")
+c.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+msgs = [b"air,device_id=n1 pm25=4.5,co2=500i 1714564800000000000\nair,device_id=n2 pm25=5.5 1714564801000000000",
+        b"air,device_id=n3 co2=7u 1714564802000000000\nair,device_id=n3 co2=-7u 1714564803000000000"]
+for m in msgs:
+    c.sendall(b"PUB lp.room2 %d\r\n" % len(m) + m + b"\r\n")
+c.sendall(b"PING\r\n")
+while not f.readline().startswith(b"PONG"):
+    pass
+c.close()
+PY
+    nats_rows() { [ "$(wc -l <nats_out.jsonl 2>/dev/null)" -ge 3 ]; }
+    check "line protocol messages reach the sink" wait_for 10 nats_rows
+    kill_child "$NJOB"
+    wait "$NJOB"
+    printf '%s\n' '{"device_id":"n1","pm25":4.5,"co2":500,"ts":"2024-05-01T12:00:00.000Z"}' \
+        '{"device_id":"n2","pm25":5.5,"co2":null,"ts":"2024-05-01T12:00:01.000Z"}' \
+        '{"device_id":"n3","pm25":null,"co2":7,"ts":"2024-05-01T12:00:02.000Z"}' >want_nats
+    check "... every line of every message once (ns timestamps)" same_rows want_nats nats_out.jsonl
+    check "... and the bad line (a negative unsigned) is reported" grep -q "invalid field value" nats.err
+    kill_all
+else
+    check "nats-server is installed (scripts/deps.sh test)" false
 fi
 
 # ---- what is refused ----
