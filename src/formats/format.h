@@ -137,6 +137,10 @@ int em__lp_reader_create(em_reader **out, const em_schema *schema, const char *t
                          em_errbuf *err);
 int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
 void em__lp_free(struct em__lp *l);
+/* For an influx reader: 1 if the last line it parsed had a timestamp, 0 if
+ * not (*unit_ns: nanoseconds per unit of its timestamps); -1 for a reader
+ * of another format. HTTP ingest stamps such lines with their arrival. */
+int em__lp_had_timestamp(const em_reader *r, int64_t *unit_ns);
 int em__csv_write(em_writer *w, const em_batch *b, em_buf *out);
 
 #endif

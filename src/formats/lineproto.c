@@ -45,6 +45,7 @@ struct em__lp {
     uint32_t nts; /* TIMESTAMP columns, in schema order */
     uint32_t *ts_cols;
     int64_t unit_ns; /* nanoseconds per numeric timestamp unit */
+    int had_ts;      /* the last line parsed had a timestamp */
 };
 
 /* Character classes of the scanner: what ends or interrupts a name. */
@@ -115,6 +116,13 @@ oom:
     em_free(l);
     em_free(r);
     return em_errf(err, EM_ENOMEM, "out of memory creating influx reader");
+}
+
+int em__lp_had_timestamp(const em_reader *r, int64_t *unit_ns)
+{
+    if (!r->lp) return -1;
+    *unit_ns = r->lp->unit_ns;
+    return r->lp->had_ts;
 }
 
 void em__lp_free(struct em__lp *l)
@@ -782,6 +790,7 @@ int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em
     }
     while (s.i < n && p[s.i] == ' ')
         s.i++;
+    r->lp->had_ts = s.i < n;
     if (s.i < n) { /* the timestamp: the rest of the line but trailing blanks */
         while (p[n - 1] == ' ')
             n--;

@@ -50,6 +50,10 @@ check "the reply counts the 3 records (comments and blank lines are not records)
     grep -q '"accepted":3' reply.txt
 printf 'air,device_id=dev-1 pm25=1,co2=1i 1714564803000000000\r\nair,device_id=dev-2 pm25=2,co2=2i 1714564804000000000\r\n' >crlf.lp
 check "CRLF line endings are accepted" status_is 200 crlf.lp
+before=$(date +%s%3N)
+printf 'air,device_id=dev-t pm25=9,co2=9i\r\n# no timestamp above\nair,device_id=dev-t pm25=10,co2=10i 1714564810000000000\n' >nots.lp
+check "lines without a timestamp are accepted" status_is 200 nots.lp
+after=$(date +%s%3N)
 printf '%s\n' 'air,device_id=dev-9 pm25=1,co2=5i 1714564805000000000' \
     'air,device_id=dev-9 pm25=2,co2=6i 1714564806000000000' \
     'air,device_id=dev-9 pm25=3,co2="six" 1714564807000000000' >badtype.lp
@@ -81,10 +85,24 @@ cat >want_raw <<'EOF'
 {"measurement":"air","device_id":"dev-2","pm25":2,"co2":2,"ok":null,"ts":"2024-05-01T12:00:04.000Z"}
 EOF
 same_rows() { sort "$1" >"$1.s"; sort "$2" >"$2.s"; diff "$1.s" "$2.s"; }
+grep -v '"dev-t"' raw.jsonl >raw_rest
 check "the file sink holds exactly the accepted rows (refused bodies left nothing)" \
-    same_rows want_raw raw.jsonl
+    same_rows want_raw raw_rest
+stamped() { # the line without a timestamp got its arrival time, the other its own
+    python3 - "$before" "$after" <<'PY'
+import json, sys, datetime
+lo, hi = int(sys.argv[1]), int(sys.argv[2])
+rows = [json.loads(l) for l in open("raw.jsonl") if '"dev-t"' in l]
+ms = lambda t: round(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+                     .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+got = sorted((r["pm25"], ms(r["ts"])) for r in rows)
+print(got, lo, hi)
+assert len(got) == 2 and got[1] == (10, 1714564810000) and lo <= got[0][1] <= hi, got
+PY
+}
+check "a line without a timestamp gets its time of arrival (InfluxDB's rule)" stamped
 sqlite3 -separator ' ' counts.db 'SELECT device_id, n, co2 FROM counts ORDER BY device_id' >got_counts
-printf '%s\n' 'dev 3 1 400' 'dev-1 2 416' 'dev-2 2 422' >want_counts
+printf '%s\n' 'dev 3 1 400' 'dev-1 2 416' 'dev-2 2 422' 'dev-t 2 19' >want_counts
 check "running counts and sums per device in SQLite" diff want_counts got_counts
 
 # ---- a file source with format = 'influx' ----

@@ -104,6 +104,12 @@ TEST(lp_basic_mapping)
     CHECK_EQ_INT(col(&f, C_I)->v.i64[1], 7);
     CHECK(is_null(&f, C_TS, 1));
     CHECK_EQ_INT(f.bb.b->nrows, 2);
+    /* whether the last line had a timestamp (HTTP ingest stamps those without) */
+    int64_t unit = 0;
+    CHECK_EQ_INT(em__lp_had_timestamp(f.r, &unit), 0);
+    CHECK_EQ_INT(unit, 1);
+    CHECK_EQ_INT(parse(&f, "m d=1 5  "), 0);
+    CHECK_EQ_INT(em__lp_had_timestamp(f.r, &unit), 1);
     fx_release(&f);
 }
 

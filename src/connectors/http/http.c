@@ -2,8 +2,9 @@
  * connectors/http/http.c - the `http` source: devices POST readings to the
  * job's web server at `path` (default /ingest/<source name>).
  *
- * A request body is NDJSON, a JSON array of objects, or CSV lines (the
- * source's format). Every record is checked against the schema before
+ * A request body is NDJSON, a JSON array of objects, CSV lines or InfluxDB
+ * line protocol (the source's format; a line protocol line without a
+ * timestamp gets its time of arrival, as InfluxDB does). Every record is checked against the schema before
  * anything is kept: a malformed body is refused whole with 400, naming the
  * line and the reason, so a client can fix and resend it without
  * duplicates. An accepted body is appended to the source's push log and
@@ -15,6 +16,7 @@
 #include "connectors/registry.h"
 
 #include "batch/batch.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "ember/error.h"
@@ -127,6 +129,20 @@ bad:
 static void ingest(http_src *h, const char *auth, const char *body, size_t n,
                    em_ingest_reply *r);
 
+/* Line protocol: InfluxDB stamps a line without a timestamp with its time
+ * of arrival, and so does the ingest, before the line is logged (a replay
+ * reads the same time). Appends line p[0..n) and a newline to out, with
+ * " now" (in the reader's unit) when stamp is set. */
+static int put_line(em_buf *out, const char *p, size_t n, bool stamp, int64_t now)
+{
+    while (stamp && n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+        n--;
+    int rc = em_buf_append(out, p, n);
+    if (!rc && stamp)
+        rc = em_buf_printf(out, " %lld", (long long)now);
+    return rc ? rc : em_buf_putc(out, '\n');
+}
+
 static void http_ingest(void *self, const char *auth, const char *ctype, const char *body,
                         size_t n, em_ingest_reply *r)
 {
@@ -176,12 +192,28 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
     int rc = em_reader_create(&rd, h->format, em_conn_schema(h->cx), h->ts_unit, &err);
     rc = rc ? rc : em_batch_builder_init(&bb, em_conn_schema(h->cx), EM_BATCH_ROWS, &a);
     uint64_t line = 0, records = 0;
+    em_buf stamped; /* the body with arrival times, once a line needs one */
+    em_buf_init(&stamped, (size_t)1 << 31);
+    bool stamping = false;
+    int64_t now = 0, unit_ns;
     for (size_t pos = 0; !rc && pos < n;) {
         const char *nl = memchr(body + pos, '\n', n - pos);
         size_t end = nl ? (size_t)(nl - body) : n;
         line++;
         int prc = em_reader_parse(rd, body + pos, end - pos, &bb, &err);
-        if (prc == 0) {
+        int had = prc == 0 ? em__lp_had_timestamp(rd, &unit_ns) : -1;
+        if (had == 0 && !stamping) {
+            int64_t us = em_wall_us();
+            now = unit_ns < 1000 ? us * 1000 : us / (unit_ns / 1000);
+            stamping = true;
+            rc = em_buf_append(&stamped, body, pos);
+        }
+        if (stamping && !rc)
+            rc = put_line(&stamped, body + pos, end - pos, had == 0, now);
+        if (rc) {
+            r->status = 500;
+            snprintf(r->msg, sizeof r->msg, "body too large to stamp: %s", em_strerror(rc));
+        } else if (prc == 0) {
             records++;
             if (em_batch_builder_full(&bb)) {
                 em_arena_reset(&a);
@@ -197,6 +229,10 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
     }
     em_reader_destroy(rd);
     em_arena_release(&a);
+    if (stamping) {
+        body = stamped.ptr ? stamped.ptr : "";
+        n = stamped.len;
+    }
     if (!rc && records) {
         const char *chunks[1] = {body};
         size_t lens[1] = {n};
@@ -221,6 +257,7 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
         r->status = 200;
         r->records = records;
     }
+    em_buf_release(&stamped);
     em_buf_release(&lines);
 }
 
