@@ -4,10 +4,10 @@
  *
  * A request body is NDJSON, a JSON array of objects, CSV lines or InfluxDB
  * line protocol (the source's format; a line protocol line without a
- * timestamp gets its time of arrival, as InfluxDB does). Every record is checked against the schema before
- * anything is kept: a malformed body is refused whole with 400, naming the
- * line and the reason, so a client can fix and resend it without
- * duplicates. An accepted body is appended to the source's push log and
+ * timestamp gets its time of arrival, as InfluxDB does). Every record is
+ * checked against the schema before anything is kept: a malformed body is
+ * refused whole with 400, naming the line and the reason, so a client can
+ * fix and resend it without duplicates. An accepted body is appended to the source's push log and
  * answered 200 only once the log holds it durably (group commit across
  * concurrent requests); above the log's quota the answer is 503 with
  * Retry-After, which is back pressure a device understands. poll() then
