@@ -123,6 +123,7 @@ static const group groups[] = {
     {em__bench_latency, &em__bench_latency_n},
     {em__bench_footprint, &em__bench_footprint_n},
     {em__bench_ingest, &em__bench_ingest_n},
+    {em__bench_lineproto, &em__bench_lineproto_n},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

@@ -70,6 +70,9 @@ extern const uint32_t em__bench_footprint_n;
 /* bench_ingest.c: ingest_http (empty without the HTTP server) */
 extern const em__bench_def em__bench_ingest[];
 extern const uint32_t em__bench_ingest_n;
+/* bench_lineproto.c: format_lineproto */
+extern const em__bench_def em__bench_lineproto[];
+extern const uint32_t em__bench_lineproto_n;
 
 /* bench_job.c: whole SQL jobs. The `null` sink connector counts output rows
  * (em__bench_null_rows: the total of the current job). */

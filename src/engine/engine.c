@@ -247,8 +247,11 @@ static em_stream *add_source(em_engine *e, const char *name, const char *connect
         goto fail;
     }
     const char *fmt = em_opt_str(&s->cx.opts, "format");
-    if (em_reader_create(&s->reader, fmt ? fmt : "json", s->schema,
-                         em_opt_str(&s->cx.opts, "timestamp_unit"), &err)) {
+    /* NULL when not given: each format has its own default (influx: ns) */
+    const char *unit = em_opt_given(&s->cx.opts, "timestamp_unit")
+                           ? em_opt_str(&s->cx.opts, "timestamp_unit")
+                           : NULL;
+    if (em_reader_create(&s->reader, fmt ? fmt : "json", s->schema, unit, &err)) {
         em__engine_fail(e, err.code, "%s: %s", what, err.msg);
         goto fail;
     }

@@ -1,5 +1,6 @@
 /*
- * formats/format.h - record formats (NDJSON and CSV) for sources and sinks.
+ * formats/format.h - record formats (NDJSON, CSV, InfluxDB line protocol)
+ * for sources and sinks (line protocol: readers only, see lineproto.c).
  *
  * A reader turns one record (one line, without its newline) into one row of
  * a batch builder, guided by the schema: values are parsed straight into the
@@ -26,9 +27,11 @@
 
 typedef struct em_reader em_reader; /* opaque */
 
-/* Creates a reader for format "json" (NDJSON, one object per record) or
- * "csv" (RFC 4180 by position in schema order). ts_unit is the unit of
- * numeric timestamps: "ms" (default when NULL), "s" or "us". The schema is
+/* Creates a reader for format "json" (NDJSON, one object per record),
+ * "csv" (RFC 4180 by position in schema order) or "influx" (alias
+ * "line_protocol": InfluxDB line protocol). ts_unit is the unit of numeric
+ * timestamps: "ms" (default when NULL), "s" or "us"; for "influx" also
+ * "ns", its default when NULL. The schema is
  * borrowed and must outlive the reader. Returns 0 and *out (free with
  * em_reader_destroy), EM_EINVAL for an unknown format/unit (message in err),
  * or EM_ENOMEM. */
@@ -76,7 +79,7 @@ void em_writer_destroy(em_writer *w);
 
 /* ---- internal, shared by json.c and csv.c ---- */
 
-typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
+typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV, EM__FMT_INFLUX } em__fmt_kind;
 
 /* The JSON reader remembers, for the k-th key of a record, the key it saw
  * there last and its column: NDJSON producers write keys in a fixed order,
@@ -99,6 +102,7 @@ struct em_reader {
     char ts_date[10];  /* the last ISO date parsed ("2024-05-01") ... */
     int64_t ts_days;   /* ... and its day number */
     int ts_date_ok;
+    struct em__lp *lp; /* influx: its own state (lineproto.c) */
 };
 
 struct em_writer {
@@ -126,6 +130,17 @@ extern const double em__pow10_exact[23];
 size_t em__fmt_double(double v, char *out);
 
 int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
+
+/* lineproto.c: the influx reader's create (ts_unit NULL = "ns"), parse and
+ * the release of its state. */
+int em__lp_reader_create(em_reader **out, const em_schema *schema, const char *ts_unit,
+                         em_errbuf *err);
+int em__lp_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
+void em__lp_free(struct em__lp *l);
+/* For an influx reader: 1 if the last line it parsed had a timestamp, 0 if
+ * not (*unit_ns: nanoseconds per unit of its timestamps); -1 for a reader
+ * of another format. HTTP ingest stamps such lines with their arrival. */
+int em__lp_had_timestamp(const em_reader *r, int64_t *unit_ns);
 int em__csv_write(em_writer *w, const em_batch *b, em_buf *out);
 
 #endif

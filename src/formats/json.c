@@ -33,12 +33,14 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
     *out = NULL;
     em__fmt_kind kind;
     int64_t mul;
+    if (format && (!strcasecmp(format, "influx") || !strcasecmp(format, "line_protocol")))
+        return em__lp_reader_create(out, schema, ts_unit, err);
     if (format && strcasecmp(format, "json") == 0)
         kind = EM__FMT_JSON;
     else if (format && strcasecmp(format, "csv") == 0)
         kind = EM__FMT_CSV;
     else
-        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
+        return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json', 'csv' or 'influx')",
                        format ? format : "(null)");
     if (!ts_unit || strcasecmp(ts_unit, "ms") == 0)
         mul = 1000;
@@ -47,7 +49,9 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
     else if (strcasecmp(ts_unit, "us") == 0)
         mul = 1;
     else
-        return em_errf(err, EM_EINVAL, "unknown timestamp_unit \"%s\" (use 's', 'ms' or 'us')",
+        return em_errf(err, EM_EINVAL,
+                       "unknown timestamp_unit \"%s\" (use 's', 'ms' or 'us'; 'ns' is for "
+                       "format 'influx')",
                        ts_unit);
     r = em_calloc(1, sizeof *r);
     if (!r) return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
@@ -63,6 +67,7 @@ void em_reader_destroy(em_reader *r)
 {
     if (!r) return;
     em_buf_release(&r->scratch);
+    em__lp_free(r->lp);
     em_free(r);
 }
 
@@ -811,6 +816,8 @@ int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb,
         return em_errf(err, EM_ELIMIT, "batch is full (%u rows)", bb->cap);
     if (r->kind == EM__FMT_CSV)
         rc = em__csv_parse(r, p, n, bb, err);
+    else if (r->kind == EM__FMT_INFLUX)
+        rc = em__lp_parse(r, p, n, bb, err);
     else
         rc = json_parse(r, p, n, bb, err);
     if (rc == 0) rc = em_batch_builder_end_row(bb);

@@ -29,6 +29,10 @@ int em_writer_create(em_writer **out, const char *format, const em_schema *schem
         kind = EM__FMT_JSON;
     else if (format && strcasecmp(format, "csv") == 0)
         kind = EM__FMT_CSV;
+    else if (format && (!strcasecmp(format, "influx") || !strcasecmp(format, "line_protocol")))
+        return em_errf(err, EM_EINVAL,
+                       "format '%s' is only read (sources); a sink writes 'json' or 'csv'",
+                       format);
     else
         return em_errf(err, EM_EINVAL, "unknown format \"%s\" (use 'json' or 'csv')",
                        format ? format : "(null)");

@@ -34,9 +34,10 @@
 static const em_option_def file_options[] = {
     {"path", EM_OPT_STRING, NULL, 0, 0, NULL, EM_OPT_REQUIRED,
      "file to read or write; a source may name a directory"},
-    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0, "record format"},
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv|influx|line_protocol", 0,
+     "record format (influx: sources only)"},
     {"follow", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "source: keep reading as the file grows"},
-    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0,
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us|ns", 0,
      "unit of numeric TIMESTAMP values"},
     {"max_line", EM_OPT_INT, "1048576", 64, 1073741824, NULL, 0, "longest accepted line, bytes"},
     {"append", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "sink: append instead of truncating"},

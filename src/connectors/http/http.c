@@ -2,11 +2,12 @@
  * connectors/http/http.c - the `http` source: devices POST readings to the
  * job's web server at `path` (default /ingest/<source name>).
  *
- * A request body is NDJSON, a JSON array of objects, or CSV lines (the
- * source's format). Every record is checked against the schema before
- * anything is kept: a malformed body is refused whole with 400, naming the
- * line and the reason, so a client can fix and resend it without
- * duplicates. An accepted body is appended to the source's push log and
+ * A request body is NDJSON, a JSON array of objects, CSV lines or InfluxDB
+ * line protocol (the source's format; a line protocol line without a
+ * timestamp gets its time of arrival, as InfluxDB does). Every record is
+ * checked against the schema before anything is kept: a malformed body is
+ * refused whole with 400, naming the line and the reason, so a client can
+ * fix and resend it without duplicates. An accepted body is appended to the source's push log and
  * answered 200 only once the log holds it durably (group commit across
  * concurrent requests); above the log's quota the answer is 503 with
  * Retry-After, which is back pressure a device understands. poll() then
@@ -15,6 +16,7 @@
 #include "connectors/registry.h"
 
 #include "batch/batch.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "ember/error.h"
@@ -30,9 +32,10 @@ static const em_option_def http_options[] = {
      "ingest path on the job's web server (default /ingest/<source name>)"},
     {"token", EM_OPT_STRING, NULL, 0, 0, NULL, EM_OPT_SECRET,
      "bearer token clients must send (Authorization: Bearer ...)"},
-    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0,
-     "body format: NDJSON or a JSON array of objects, or CSV lines"},
-    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0, "unit of numeric TIMESTAMP values"},
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv|influx|line_protocol", 0,
+     "body format: NDJSON or a JSON array of objects, CSV lines, or InfluxDB line protocol"},
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us|ns", 0,
+     "unit of numeric TIMESTAMP values (influx: default ns)"},
     {"max_body", EM_OPT_INT, "16777216", 1024, 1073741824, NULL, 0,
      "largest request body, bytes (413 above)"},
     {"quota", EM_OPT_INT, "1073741824", 1048576, 1099511627776.0, NULL, 0,
@@ -126,6 +129,20 @@ bad:
 static void ingest(http_src *h, const char *auth, const char *body, size_t n,
                    em_ingest_reply *r);
 
+/* Line protocol: InfluxDB stamps a line without a timestamp with its time
+ * of arrival, and so does the ingest, before the line is logged (a replay
+ * reads the same time). Appends line p[0..n) and a newline to out, with
+ * " now" (in the reader's unit) when stamp is set. */
+static int put_line(em_buf *out, const char *p, size_t n, bool stamp, int64_t now)
+{
+    while (stamp && n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+        n--;
+    int rc = em_buf_append(out, p, n);
+    if (!rc && stamp)
+        rc = em_buf_printf(out, " %lld", (long long)now);
+    return rc ? rc : em_buf_putc(out, '\n');
+}
+
 static void http_ingest(void *self, const char *auth, const char *ctype, const char *body,
                         size_t n, em_ingest_reply *r)
 {
@@ -175,12 +192,28 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
     int rc = em_reader_create(&rd, h->format, em_conn_schema(h->cx), h->ts_unit, &err);
     rc = rc ? rc : em_batch_builder_init(&bb, em_conn_schema(h->cx), EM_BATCH_ROWS, &a);
     uint64_t line = 0, records = 0;
+    em_buf stamped; /* the body with arrival times, once a line needs one */
+    em_buf_init(&stamped, (size_t)1 << 31);
+    bool stamping = false;
+    int64_t now = 0, unit_ns;
     for (size_t pos = 0; !rc && pos < n;) {
         const char *nl = memchr(body + pos, '\n', n - pos);
         size_t end = nl ? (size_t)(nl - body) : n;
         line++;
         int prc = em_reader_parse(rd, body + pos, end - pos, &bb, &err);
-        if (prc == 0) {
+        int had = prc == 0 ? em__lp_had_timestamp(rd, &unit_ns) : -1;
+        if (had == 0 && !stamping) {
+            int64_t us = em_wall_us();
+            now = unit_ns < 1000 ? us * 1000 : us / (unit_ns / 1000);
+            stamping = true;
+            rc = em_buf_append(&stamped, body, pos);
+        }
+        if (stamping && !rc)
+            rc = put_line(&stamped, body + pos, end - pos, had == 0, now);
+        if (rc) {
+            r->status = 500;
+            snprintf(r->msg, sizeof r->msg, "body too large to stamp: %s", em_strerror(rc));
+        } else if (prc == 0) {
             records++;
             if (em_batch_builder_full(&bb)) {
                 em_arena_reset(&a);
@@ -196,6 +229,10 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
     }
     em_reader_destroy(rd);
     em_arena_release(&a);
+    if (stamping) {
+        body = stamped.ptr ? stamped.ptr : "";
+        n = stamped.len;
+    }
     if (!rc && records) {
         const char *chunks[1] = {body};
         size_t lens[1] = {n};
@@ -220,6 +257,7 @@ static void ingest(http_src *h, const char *auth, const char *body, size_t n,
         r->status = 200;
         r->records = records;
     }
+    em_buf_release(&stamped);
     em_buf_release(&lines);
 }
 
@@ -234,7 +272,7 @@ static int http_init(void **self, em_conn_ctx *cx, unsigned kind)
     pthread_rwlock_init(&h->lock, NULL);
     h->format = em_opt_str(o, "format");
     h->json = !strcmp(h->format, "json");
-    h->ts_unit = em_opt_str(o, "timestamp_unit");
+    h->ts_unit = em_opt_given(o, "timestamp_unit") ? em_opt_str(o, "timestamp_unit") : NULL;
     h->quota = (uint64_t)em_opt_int(o, "quota");
     const char *tok = em_opt_str(o, "token");
     char path[512];

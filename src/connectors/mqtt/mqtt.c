@@ -49,9 +49,10 @@ static const em_option_def mqtt_options[] = {
      "QoS 1 messages in flight at once (sink: unacknowledged publishes; source with "
      "MQTT 5: deliveries the broker may send before our acknowledgements)"},
     {"keepalive", EM_OPT_DURATION, "30s", 5, 3600, NULL, 0, "MQTT keepalive"},
-    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0,
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv|influx|line_protocol", 0,
      "record format of payloads (a payload may hold several lines)"},
-    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0, "unit of numeric TIMESTAMP values"},
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us|ns", 0,
+     "unit of numeric TIMESTAMP values"},
     {"topic_columns", EM_OPT_STRING, NULL, 0, 0, NULL, 0,
      "source: columns taken from topic levels, e.g. 'device_id=2' (1-based level)"},
     {"max_queue", EM_OPT_INT, "100000", 1, 100000000, NULL, 0,

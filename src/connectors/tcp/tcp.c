@@ -26,8 +26,9 @@
 static const em_option_def tcp_options[] = {
     {"host", EM_OPT_STRING, "127.0.0.1", 0, 0, NULL, 0, "host to connect to"},
     {"port", EM_OPT_INT, NULL, 1, 65535, NULL, EM_OPT_REQUIRED, "TCP port"},
-    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv", 0, "record format, one per line"},
-    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0,
+    {"format", EM_OPT_ENUM, "json", 0, 0, "json|csv|influx|line_protocol", 0,
+     "record format, one per line"},
+    {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us|ns", 0,
      "unit of numeric TIMESTAMP values"},
     {"reconnect", EM_OPT_BOOL, "true", 0, 0, NULL, 0,
      "reconnect when the peer closes (false: end of input)"},
