@@ -103,6 +103,7 @@ typedef struct em_sink_node {
     uint32_t npending, cap_pending;
     em_sink_stats stats;
     int rc;                    /* result of the last write/commit */
+    bool stalled;              /* the last micro-batch had to retry this sink */
 } em_sink_node;
 
 struct em_stream {

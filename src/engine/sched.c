@@ -425,11 +425,13 @@ static int write_sink(em_sink_node *s, int64_t batch_id)
     em_engine *e = s->engine;
     int64_t t0 = em_mono_ns(), delay_us = 100000, stop_seen_us = 0;
     int rc;
+    s->stalled = false;
     for (uint32_t attempt = 1;; attempt++) {
         rc = write_sink_once(s, batch_id);
         if (!rc)
             break;
         s->stats.errors++; /* every failed attempt */
+        s->stalled = true;
         em__stats_sink_failing(s, rc);
         if (rc == EM_EINVAL || rc == EM_ENOMEM || rc == EM_ETYPE || rc == EM_EUNSUPPORTED)
             break;
@@ -625,9 +627,17 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     st->processing_us = (end_ns - start_ns) / 1000;
     st->total_delay_us = st->scheduling_delay_us + st->processing_us;
     st->status = 0;
-    em_pace_note(&e->pace, st->input_records, st->processing_us);
+    /* A micro-batch that waited for a sink's server to come back says
+     * nothing about what micro-batches cost: the pace and rate estimators
+     * skip it (else one 60 s outage spaced the next batches seconds apart
+     * and kept the push logs full long after the server was back). */
+    bool stalled = false;
+    for (uint32_t i = 0; i < e->nsinks; i++)
+        stalled |= e->sinks[i]->stalled;
+    if (!stalled)
+        em_pace_note(&e->pace, st->input_records, st->processing_us);
     int64_t target = em_pace_target(&e->pace, e->set.batch_interval_us);
-    for (uint32_t i = 0; i < e->nsources; i++)
+    for (uint32_t i = 0; i < e->nsources && !stalled; i++)
         em_rate_update(&e->sources[i]->rate, now_us + st->processing_us, e->sources[i]->taken,
                        st->processing_us, st->scheduling_delay_us, target);
     em_log_debug(&e->log, "engine",
