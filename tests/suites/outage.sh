@@ -81,6 +81,21 @@ sys.exit(not (ok and time.time() - last >= 3) or print('%.3f' % ok[0]))
 PY
 }
 
+batches_done() { # micro-batches completed so far, from /metrics
+    curl -s "http://127.0.0.1:$HP/metrics" |
+        awk '/^ember_batches_total\{status="completed"\}/ { print $2 }'
+}
+
+# cadence_checks WHO: once the server is back, micro-batches run at their
+# 50 ms interval again (one slow batch must not space the next ones out)
+cadence_checks() {
+    b0=$(batches_done)
+    sleep 5
+    b1=$(batches_done)
+    check "$1: micro-batches back to their interval after the outage ($((b1 - b0)) in 5 s, want >= 25)" \
+        test $((b1 - b0)) -ge 25
+}
+
 # start_job SQL LOG: runs the job in the background (JOB = its pid) and
 # waits for its web server
 start_job() {
@@ -182,7 +197,7 @@ scenario_postgres() {
     mkdir -p pgs && cd pgs || return
     HP=$(free_port)
     cat >job.sql <<SQL
-SET batch_interval = '200ms';
+SET batch_interval = '50ms';
 SET http = '127.0.0.1:$HP';
 CREATE SOURCE readings (device_id TEXT, seq BIGINT, ts TIMESTAMP, pm25 DOUBLE)
     WITH (connector = 'http', quota = $QUOTA);
@@ -204,6 +219,7 @@ SQL
     last=$(last_acked_before "$T_UP")
     wait_for 60 sh -c "[ \$(psql -X -A -t -h 127.0.0.1 -p $PGPORT -U ember postgres -c 'SELECT count(*) FROM readings WHERE seq = $last') -gt 0 ]"
     T_DRAIN=$(now)
+    cadence_checks postgres
     check "postgres: sink ok again by itself ($(since "$T_UP" "$T_OK") s after the server returned)" \
         status_is raw ok
     check "postgres: /metrics shows ember_sink_up 1 again" sh -c \
@@ -214,7 +230,6 @@ SQL
     # (checkpoint_interval 10 s), so push back may last ~20 s more
     check "postgres: push back ends by itself ($(since "$T_UP" "$T_ACCEPT") s after the server returned, limit 35 s)" \
         python3 -c "import sys; sys.exit(not $T_ACCEPT - $T_UP <= 35)"
-    sleep 3 # readings posted after the recovery too
     touch stop
     wait "$CLIENT"
     acked=$(wc -l <client/acked)
@@ -243,7 +258,7 @@ scenario_webhook() {
     }
     receiver || { check "webhook: receiver starts" false; return; }
     cat >job.sql <<SQL
-SET batch_interval = '200ms';
+SET batch_interval = '50ms';
 SET http = '127.0.0.1:$HP';
 CREATE SOURCE readings (device_id TEXT, seq BIGINT, ts TIMESTAMP, pm25 DOUBLE)
     WITH (connector = 'http', quota = $QUOTA);
@@ -265,6 +280,7 @@ SQL
     last=$(last_acked_before "$T_UP")
     wait_for 60 grep -q "\"seq\": $last," recv/rows
     T_DRAIN=$(now)
+    cadence_checks webhook
     check "webhook: sink ok again by itself ($(since "$T_UP" "$T_OK") s after the receiver returned)" \
         status_is hook ok
     check "webhook: /metrics shows ember_sink_up 1 again" sh -c \
@@ -275,7 +291,6 @@ SQL
     # (checkpoint_interval 10 s), so push back may last ~20 s more
     check "webhook: push back ends by itself ($(since "$T_UP" "$T_ACCEPT") s after the receiver returned, limit 35 s)" \
         python3 -c "import sys; sys.exit(not $T_ACCEPT - $T_UP <= 35)"
-    sleep 3 # readings posted after the recovery too
     touch stop
     wait "$CLIENT"
     acked=$(wc -l <client/acked)
