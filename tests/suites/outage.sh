@@ -40,6 +40,7 @@ now() { date +%s.%N | cut -c1-14; }
 since() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
 # sink_state HTTP_PORT SINK: one line "status|failing_since|last_error|up|errors"
+# (up and errors are ember_sink_up and ember_sink_errors_total)
 # from GET /api/v1/sinks and GET /metrics (what a user's dashboard reads)
 sink_state() {
     python3 - "$1" "$2" <<'PY'
@@ -50,9 +51,11 @@ try:
     sinks = json.load(urllib.request.urlopen(base + '/api/v1/sinks', timeout=5))['sinks']
     s = [x for x in sinks if x['name'] == name][0]
     m = urllib.request.urlopen(base + '/metrics', timeout=5).read().decode()
-    up = re.search(r'^ember_sink_up\{sink="%s"\} (\S+)$' % re.escape(name), m, re.M)
+    def metric(m_name):
+        v = re.search(r'^%s\{sink="%s"\} (\S+)$' % (m_name, re.escape(name)), m, re.M)
+        return v.group(1) if v else '-'
     print('%s|%s|%s|%s|%s' % (s['status'], s['failing_since'], s['last_error'],
-                              up.group(1) if up else '-', s['errors']))
+                              metric('ember_sink_up'), metric('ember_sink_errors_total')))
 except Exception as e:
     print('unreachable|-|%s|-|-' % e)
 PY
@@ -145,6 +148,8 @@ sys.exit(not (first and $T_DOWN < first[0] < $T_UP and s['status_503_without_ret
         "grep -q '|failing|20[0-9-]*T[0-9:.]*Z|[a-z]' states"
     check "$sink: /metrics shows ember_sink_up 0 during the outage" sh -c \
         "cut -d'|' -f2,5 states | grep -qx 'failing|0'"
+    check "$sink: /metrics: ember_sink_errors_total grows while the server is down" sh -c \
+        "[ \$(grep '|failing|' states | tail -n 1 | cut -d'|' -f6) -gt \$(grep '|failing|' states | head -n 1 | cut -d'|' -f6) ]"
 }
 
 # delivered_checks SINK GOT: after the server is back, without a restart
