@@ -21,7 +21,7 @@ set -u
 BUILD=${1:?usage: outage.sh BUILD_DIR [ASAN_DIR]}
 OUTAGE=${OUTAGE_SECONDS:-60}
 RATE=600      # readings/s: ~40 KB/s into the push log, so 1 MiB lasts ~25 s
-PER=20        # readings per request
+PER=50        # readings per request: 12 requests/s, each waiting for an fsync
 QUOTA=1048576 # the smallest quota the http source takes
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-outage.XXXXXX") || exit 1
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
