@@ -176,11 +176,11 @@ rate = (len(before) - 1) * per / (before[-1] - before[0]) if len(before) > 1 els
 first = [float(e[0]) for e in ev if e[1] == '503']
 acked_down = sum(per for e in ev if down <= float(e[0]) < up and e[1] == '200')
 s = json.load(open('client/summary'))
-print('figure: %s: client rate %.0f readings/s; push log (quota 1 MiB) lasted %s s after the '
+print('figure: %s: client rate %.0f readings/s; push log (quota 1 MiB) lasted %s after the '
       'server stopped; %d readings acknowledged while it was down; %d answers 503 '
       '(push back), each resent; after the server returned: sink ok in %.1f s, '
       'the push log backlog delivered in %.1f s, push back over in %.1f s'
-      % (sink, rate, '%.1f' % (first[0] - down) if first else 'the whole outage', acked_down,
+      % (sink, rate, '%.1f s' % (first[0] - down) if first else 'the whole outage', acked_down,
          s['status_503'], ok - up, drained - up, accept - up))
 PY
 }
@@ -242,7 +242,7 @@ SQL
     sleep 1 # anything a duplicate would add arrives too
     psq "SELECT seq FROM readings" >got
     outage_checks raw run.log \
-        'failed: .*(terminating connection|server closed the connection|Connection refused|could not connect).*outage begins'
+        'failed: .*(terminating connection|server closed the connection|Connection refused|could not connect|could not send|could not receive|no connection to the server).*outage begins'
     delivered_checks raw got
     check "postgres: the outage's end is logged with its duration" grep -q "reachable again after" run.log
     figures raw
@@ -304,7 +304,10 @@ SQL
     check "webhook: no Idempotency-Key carried two different bodies" \
         python3 "$LIB/outage_check.py" webhook recv got
     echo "figure: hook: receiver: $(cat "$TMP/check.out")"
-    outage_checks hook run.log "failed: (Couldn.t connect to server|Connection refused)"
+    # libcurl's reason: "Couldn't connect to server" when the kill fell
+    # between requests, "Server returned nothing..." or "Recv failure..." when
+    # it cut one short
+    outage_checks hook run.log "request hook-c-[0-9-]* failed: [A-Z]"
     delivered_checks hook got
     check "webhook: the outage's end is logged with its duration" grep -q "accepting again after" run.log
     figures hook
