@@ -177,6 +177,7 @@ struct em_engine {
     int64_t acked;              /* without a checkpoint: batches sources acknowledged */
     int sink_slots;             /* concurrent_outputs not in use (sinkq.c) */
     bool sinks_abandoned;       /* the run ends: sink threads stop retrying */
+    bool stalled;               /* this micro-batch waited for a failing sink (sinkq.c) */
     char **reset_ops;           /* operator ids whose saved state is discarded */
     char *scope;                /* em_engine_set_scope: prefix of new operator ids */
     struct em_route *routes;    /* HTTP ingest paths (em_conn_route): set while the

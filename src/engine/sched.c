@@ -418,9 +418,10 @@ static int write_sink_once(em_sink_node *s, int64_t batch_id)
 int em__sink_write(em_sink_node *s, int64_t batch_id)
 {
     em_engine *e = s->engine;
-    int64_t t0 = em_mono_ns(), delay_us = 100000, stop_seen_us = 0;
+    int64_t t0, delay_us = 100000, stop_seen_us = 0;
     int rc;
     for (uint32_t attempt = 1;; attempt++) {
+        t0 = em_mono_ns(); /* the commit time is the last attempt's, not the outage's */
         rc = write_sink_once(s, batch_id);
         if (!rc)
             break;
@@ -591,13 +592,21 @@ static int micro_batch(em_engine *e, int64_t scheduled_us, bool *backlog)
     st->processing_us = (end_ns - start_ns) / 1000;
     st->total_delay_us = st->scheduling_delay_us + st->processing_us;
     st->status = 0;
-    em_pace_note(&e->pace, st->input_records, st->processing_us);
+    /* A micro-batch that waited for a sink's server to come back (its
+     * queue was full) says nothing about what micro-batches cost: the pace
+     * and rate estimators skip it (else one 60 s outage spaced the next
+     * batches seconds apart and kept the push logs full long after the
+     * server was back; tests/suites/outage.sh checks the cadence). */
+    bool stalled = e->stalled;
+    e->stalled = false;
+    if (!stalled)
+        em_pace_note(&e->pace, st->input_records, st->processing_us);
     int64_t target = em_pace_target(&e->pace, e->set.batch_interval_us);
     /* a slow sink sets the pace as if it were part of the micro-batch */
     int64_t pace_us = em__sinkq_slowest_us(e);
     if (pace_us < st->processing_us)
         pace_us = st->processing_us;
-    for (uint32_t i = 0; i < e->nsources; i++)
+    for (uint32_t i = 0; i < e->nsources && !stalled; i++)
         em_rate_update(&e->sources[i]->rate, now_us + st->processing_us, e->sources[i]->taken,
                        pace_us, st->scheduling_delay_us, target);
     em_log_debug(&e->log, "engine",

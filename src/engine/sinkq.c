@@ -229,6 +229,10 @@ int em__sinkq_put(em_engine *e, int64_t batch_id)
          * always takes the entry, however large) */
         int64_t since = 0;
         while (!q->rc && q->head && limit && q->bytes + en->bytes > limit) {
+            /* waiting out an outage says nothing about what a
+             * micro-batch costs (the estimators skip this one) */
+            if (__atomic_load_n(&s->failing, __ATOMIC_RELAXED))
+                e->stalled = true;
             if (!q->full) {
                 q->full = true;
                 since = em_mono_ns();
