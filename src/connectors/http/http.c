@@ -39,7 +39,8 @@ static const em_option_def http_options[] = {
     {"max_body", EM_OPT_INT, "16777216", 1024, 1073741824, NULL, 0,
      "largest request body, bytes (413 above)"},
     {"quota", EM_OPT_INT, "1073741824", 1048576, 1099511627776.0, NULL, 0,
-     "unread bytes the push log may hold before requests get 503"},
+     "bytes the push log may keep on disk (until every sink has them and a snapshot "
+     "covers them) before requests get 503"},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
