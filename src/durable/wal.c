@@ -36,10 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REC_HEAD 8
 #define REC_MAX ((size_t)64 << 20)
+/* how long records written by em_wal_append_written may wait for their
+ * sync, so that one fdatasync covers many rounds */
+#define SYNC_GATHER_NS 2000000L
 
 typedef struct seg {
     uint64_t base; /* position of its first byte */
@@ -60,6 +64,7 @@ struct em_wal {
     em_buf pending;         /* framed records not yet written */
     uint64_t pending_end;   /* position after the last appended record */
     uint64_t written_end;   /* position after the last record written to the file */
+    uint32_t sync_waiters;  /* em_wal_append calls waiting for a sync */
     uint64_t durable_end;   /* position after the last durable record */
     em_buf wbuf;            /* em_wal_append_written's write (under wmu) */
     uint64_t released;      /* em_wal_release's position */
@@ -263,6 +268,20 @@ static void *flusher_main(void *arg)
             pthread_cond_wait(&w->wake, &w->mu);
         if (w->failed || (!flusher_work(w) && w->stopping))
             break;
+        if (!w->pending.len && !w->sync_waiters && !w->stopping) {
+            /* only written records: let more gather for one sync (their
+             * appenders do not wait for it) unless a waiter comes */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += SYNC_GATHER_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!w->pending.len && !w->sync_waiters && !w->stopping)
+                if (pthread_cond_timedwait(&w->wake, &w->mu, &until) == ETIMEDOUT)
+                    break;
+        }
         pthread_mutex_unlock(&w->mu);
         pthread_mutex_lock(&w->wmu);
         pthread_mutex_lock(&w->mu);
@@ -424,9 +443,11 @@ int em_wal_append(em_wal *w, const em_slice *recs, size_t n)
         return rc;
     }
     uint64_t mine = w->pending_end;
+    w->sync_waiters++;
     pthread_cond_signal(&w->wake);
     while (w->durable_end < mine && !w->failed)
         pthread_cond_wait(&w->durable, &w->mu);
+    w->sync_waiters--;
     rc = w->durable_end >= mine ? 0 : w->failed;
     pthread_mutex_unlock(&w->mu);
     return rc;
