@@ -56,7 +56,7 @@ static const em_option_def mqtt_options[] = {
     {"timestamp_unit", EM_OPT_ENUM, "ms", 0, 0, "s|ms|us", 0, "unit of numeric TIMESTAMP values"},
     {"topic_columns", EM_OPT_STRING, NULL, 0, 0, NULL, 0,
      "source: columns taken from topic levels, e.g. 'device_id=2' (1-based level)"},
-    {"quota", EM_OPT_INT, "1073741824", 4194304, 1099511627776.0, NULL, 0,
+    {"quota", EM_OPT_INT, "1073741824", 1048576, 1099511627776.0, NULL, 0,
      "source: bytes the push log may hold unprocessed before the client stops reading "
      "from the broker"},
     {"ack_after", EM_OPT_ENUM, "write", 0, 0, "write|sync", 0,

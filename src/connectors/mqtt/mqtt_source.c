@@ -18,8 +18,9 @@
  * So this source runs its own network thread (threaded_set, no
  * loop_start): each round it reads the messages the socket holds
  * (mosquitto_loop_read, one packet a call, until the socket is drained or
- * 1 MiB is gathered), and on_message only copies each payload's lines,
- * with the topic columns filled in, into `pend`; then the whole round goes
+ * 1 MiB - at most a quarter of the quota - is gathered), and on_message
+ * only copies each payload's lines, with the topic columns filled in, into
+ * `pend`; then the whole round goes
  * to the push log in one append, and only after that does the thread call
  * mosquitto_loop_write, which sends the round's PUBACKs. Nothing is
  * acknowledged that the log does not hold. If the append fails (disk
@@ -71,7 +72,8 @@
 #include <unistd.h>
 
 #define MAX_TOPIC_COLS 16
-#define ROUND_BYTES ((size_t)1 << 20) /* a round appends at most about this */
+#define ROUND_BYTES ((size_t)1 << 20) /* a round appends at most about this, */
+                                      /* and at most a quarter of the quota */
 #define ROUND_PACKETS 20000
 
 typedef struct topic_col {
@@ -88,6 +90,7 @@ typedef struct mqtt_src {
     int qos;
     bool ack_sync;   /* ack_after = 'sync' */
     uint64_t quota;
+    size_t round_bytes; /* min(ROUND_BYTES, quota / 4) */
     topic_col tcols[MAX_TOPIC_COLS];
     uint32_t ntcols;
     em_push *push;   /* from start to destroy */
@@ -288,7 +291,7 @@ static int flush_round(mqtt_src *s)
  * round. */
 static void read_round(mqtt_src *s)
 {
-    for (int i = 0; i < ROUND_PACKETS && s->pend.len < ROUND_BYTES && !s->oom; i++) {
+    for (int i = 0; i < ROUND_PACKETS && s->pend.len < s->round_bytes && !s->oom; i++) {
         uint64_t before = s->delivered;
         errno = 0;
         int rc = mosquitto_loop_read(s->m, 1);
@@ -302,7 +305,9 @@ static void read_round(mqtt_src *s)
 static bool over_quota(mqtt_src *s)
 {
     uint64_t backlog = em_push_backlog(s->push);
-    bool over = backlog + 2 * ROUND_BYTES > s->quota;
+    /* stop with room for two rounds left; go on below half the quota, so
+     * that reading does not flap with every committed batch */
+    bool over = s->paused ? backlog > s->quota / 2 : backlog + 2 * s->round_bytes > s->quota;
     if (over && !s->paused)
         em_conn_log(s->cx, 1, "push log holds %llu bytes (quota %llu): not reading from the "
                     "broker until batches commit", (unsigned long long)backlog,
@@ -445,6 +450,7 @@ int em__mqtt_source_init(void **self, em_conn_ctx *cx)
     s->cx = cx;
     s->qos = (int)em_opt_int(o, "qos");
     s->quota = (uint64_t)em_opt_int(o, "quota");
+    s->round_bytes = s->quota / 4 < ROUND_BYTES ? (size_t)(s->quota / 4) : ROUND_BYTES;
     s->ack_sync = strcmp(em_opt_str(o, "ack_after"), "sync") == 0;
     s->backoff = 1;
     atomic_init(&s->stopping, 0);
