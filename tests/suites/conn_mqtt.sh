@@ -3,7 +3,10 @@
 # broker this suite starts on a free loopback port (generated config, temp
 # dir) and stops on exit. Ember publishes with one job and subscribes with
 # another; the subscriber writes into SQLite, read back with sqlite3.
-#   usage: tests/suites/conn_mqtt.sh BUILD_DIR [ASAN_DIR]
+# Also: a kill -9 of the subscriber mid-stream (the push log keeps what was
+# acknowledged) and back pressure over the push log's quota.
+#   usage: [KEEP=1] tests/suites/conn_mqtt.sh BUILD_DIR [ASAN_DIR]
+#   (KEEP=1 leaves the temp dir with the logs and databases)
 set -u
 BUILD=${1:?usage: conn_mqtt.sh BUILD_DIR [ASAN_DIR]}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ember-mqtt.XXXXXX") || exit 1
