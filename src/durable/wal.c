@@ -65,6 +65,7 @@ struct em_wal {
     uint64_t pending_end;   /* position after the last appended record */
     uint64_t written_end;   /* position after the last record written to the file */
     uint32_t sync_waiters;  /* em_wal_append calls waiting for a sync */
+    bool gathering;         /* the flusher waits for more written records */
     uint64_t durable_end;   /* position after the last durable record */
     em_buf wbuf;            /* em_wal_append_written's write (under wmu) */
     uint64_t released;      /* em_wal_release's position */
@@ -278,9 +279,11 @@ static void *flusher_main(void *arg)
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000L;
             }
+            w->gathering = true;
             while (!w->pending.len && !w->sync_waiters && !w->stopping)
                 if (pthread_cond_timedwait(&w->wake, &w->mu, &until) == ETIMEDOUT)
                     break;
+            w->gathering = false;
         }
         pthread_mutex_unlock(&w->mu);
         pthread_mutex_lock(&w->wmu);
@@ -479,7 +482,8 @@ int em_wal_append_written(em_wal *w, const em_slice *recs, size_t n)
             w->segs[w->nsegs - 1].size += w->wbuf.len;
             w->written_end += w->wbuf.len;
         }
-        pthread_cond_signal(&w->wake);
+        if (!w->gathering) /* a gathering flusher syncs this too: no wake-up */
+            pthread_cond_signal(&w->wake);
         pthread_mutex_unlock(&w->mu);
         if (rc)
             em_log_error(w->log, "wal", "cannot write %s: %s; refusing further appends", w->dir,
