@@ -197,6 +197,7 @@ check "kill -9 and restart: every reading in SQLite exactly once" rows_are_input
 #    holds the database locked) batches do not commit, the push log reaches
 #    its quota and the source stops reading from the broker, which keeps
 #    the rest; once the lock goes, every reading arrives exactly once.
+#    (This job acknowledges after fdatasync: ack_after = 'sync'.)
 "$E" generate --devices 20 --count 20000 --seed 12 >q.jsonl
 python3 -c '
 import json
@@ -209,7 +210,7 @@ SET batch_interval = '100ms';
 CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
     WITH (connector = 'mqtt', url = 'mqtt://127.0.0.1:$MPORT', topic = 'quota/+/r',
           qos = 1, topic_columns = 'device_id=2', client_id = 'sub-quota',
-          clean_session = false, quota = 1048576);
+          clean_session = false, quota = 1048576, ack_after = 'sync');
 CREATE SINK out WITH (connector = 'sqlite', path = 'f.db', table = 'r', key = 'device_id, ts',
                       busy_timeout = '50ms') AS
     SELECT device_id, ts, co2 FROM readings;
