@@ -121,6 +121,12 @@ EM_API void em_push_close(em_push *p);
  * EM_EAGAIN (over the quota: refuse the request, e.g. 503 + Retry-After),
  * EM_EIO (disk failure) or EM_ESTOPPED. */
 EM_API int em_push_append(em_push *p, const char *const *chunks, const size_t *lens, size_t n);
+/* Like em_push_append, but returns once the chunks are written to the log
+ * file, before they are synced: a crash of the process loses nothing, a
+ * power loss may lose the last few milliseconds (the sync follows at once,
+ * by group commit). poll sees them only once synced. For sources whose
+ * acknowledgement cannot wait for a sync per message (MQTT). */
+EM_API int em_push_write(em_push *p, const char *const *chunks, const size_t *lens, size_t n);
 /* Unconsumed bytes in the log. Thread-safe. */
 EM_API uint64_t em_push_backlog(em_push *p);
 /* For the connector's callbacks: poll delivers durable lines up to the

@@ -9,6 +9,15 @@
  * and wakes every waiter: whatever accumulated while one sync was running
  * goes out with the next, so the sync rate bounds the commit rate, not the
  * request rate.
+ *
+ * em_wal_append_written is the other durability level: the appender
+ * frames its records and writes them to the segment itself (holding
+ * `wmu`, which orders every write to the file), then wakes the flusher,
+ * which only syncs. It returns once its records are in the OS's page
+ * cache, so a crash of the process loses nothing, while a power loss may
+ * lose what the flusher had not synced yet (one fdatasync's worth).
+ * Readers never see records before they are synced (durable_end), so a
+ * position recorded in the offsets log is always on disk.
  */
 #include "durable/wal.h"
 
@@ -27,10 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REC_HEAD 8
 #define REC_MAX ((size_t)64 << 20)
+/* how long records written by em_wal_append_written may wait for their
+ * sync, so that one fdatasync covers many rounds */
+#define SYNC_GATHER_NS 2000000L
 
 typedef struct seg {
     uint64_t base; /* position of its first byte */
@@ -42,6 +55,7 @@ struct em_wal {
     em_logger *log;
     em_wal_opts opts;
     pthread_mutex_t mu;
+    pthread_mutex_t wmu;    /* held while writing to wfd or rolling; before mu */
     pthread_cond_t wake;    /* flusher: there is work, or stop */
     pthread_cond_t durable; /* appenders: durable_end moved */
     pthread_t flusher;
@@ -49,7 +63,11 @@ struct em_wal {
     int failed;             /* EM_EIO once a write or sync failed */
     em_buf pending;         /* framed records not yet written */
     uint64_t pending_end;   /* position after the last appended record */
+    uint64_t written_end;   /* position after the last record written to the file */
+    uint32_t sync_waiters;  /* em_wal_append calls waiting for a sync */
+    bool gathering;         /* the flusher waits for more written records */
     uint64_t durable_end;   /* position after the last durable record */
+    em_buf wbuf;            /* em_wal_append_written's write (under wmu) */
     uint64_t released;      /* em_wal_release's position */
     /* segments (flusher and, for reading, the scheduler thread) */
     seg *segs;
@@ -182,7 +200,7 @@ static int open_segments(em_wal *w, em_errbuf *err)
             return em_errf(err, EM_EIO, "cannot create %s: %s", path, strerror(errno));
     }
     seg *last = &w->segs[w->nsegs - 1];
-    w->durable_end = w->pending_end = last->base + last->size;
+    w->durable_end = w->written_end = w->pending_end = last->base + last->size;
     w->released = w->segs[0].base;
     return 0;
 }
@@ -219,6 +237,11 @@ static int roll(em_wal *w)
         close(fd);
         return rc;
     }
+    /* direct writes may have reached the old segment after the last sync */
+    if (fdatasync(w->wfd)) {
+        close(fd);
+        return EM_EIO;
+    }
     close(w->wfd);
     w->wfd = fd;
     int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -229,6 +252,12 @@ static int roll(em_wal *w)
     return 0;
 }
 
+/* Work for the flusher: framed records to write, or written ones to sync. */
+static bool flusher_work(const em_wal *w)
+{
+    return w->pending.len || w->written_end > w->durable_end;
+}
+
 static void *flusher_main(void *arg)
 {
     em_wal *w = arg;
@@ -236,16 +265,45 @@ static void *flusher_main(void *arg)
     em_buf_init(&out, (size_t)1 << 40);
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->pending.len && !w->stopping)
+        while (!flusher_work(w) && !w->stopping && !w->failed)
             pthread_cond_wait(&w->wake, &w->mu);
-        if (!w->pending.len && w->stopping)
+        if (w->failed || (!flusher_work(w) && w->stopping))
             break;
+        if (!w->pending.len && !w->sync_waiters && !w->stopping) {
+            /* only written records: let more gather for one sync (their
+             * appenders do not wait for it) unless a waiter comes */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += SYNC_GATHER_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            w->gathering = true;
+            while (!w->pending.len && !w->sync_waiters && !w->stopping)
+                if (pthread_cond_timedwait(&w->wake, &w->mu, &until) == ETIMEDOUT)
+                    break;
+            w->gathering = false;
+        }
+        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_lock(&w->wmu);
+        pthread_mutex_lock(&w->mu);
         em_buf t = out;
         out = w->pending;
         w->pending = t;
         em_buf_reset(&w->pending);
         pthread_mutex_unlock(&w->mu);
-        int rc = write_all(w->wfd, out.ptr, out.len);
+        int rc = out.len ? write_all(w->wfd, out.ptr, out.len) : 0;
+        pthread_mutex_lock(&w->mu);
+        if (!rc) {
+            w->segs[w->nsegs - 1].size += out.len;
+            w->written_end += out.len;
+        }
+        uint64_t target = w->written_end;
+        pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->wmu);
+        /* writers may append to wfd meanwhile: the sync covers at least
+         * everything up to target */
         if (!rc && fdatasync(w->wfd))
             rc = EM_EIO;
         if (rc)
@@ -254,15 +312,16 @@ static void *flusher_main(void *arg)
         pthread_mutex_lock(&w->mu);
         if (rc) {
             w->failed = rc;
-        } else {
-            w->segs[w->nsegs - 1].size += out.len;
-            w->durable_end += out.len;
+        } else if (target > w->durable_end) {
+            w->durable_end = target;
         }
         pthread_cond_broadcast(&w->durable);
         em_buf_reset(&out);
         if (!rc && w->segs[w->nsegs - 1].size >= w->opts.segment_bytes) {
             pthread_mutex_unlock(&w->mu);
+            pthread_mutex_lock(&w->wmu);
             rc = roll(w);
+            pthread_mutex_unlock(&w->wmu);
             pthread_mutex_lock(&w->mu);
             if (rc) {
                 w->failed = EM_EIO;
@@ -288,7 +347,9 @@ int em_wal_open(em_wal **out, const char *dir, const em_wal_opts *opts, em_logge
     w->opts.segment_bytes = opts && opts->segment_bytes ? opts->segment_bytes : (64u << 20);
     w->opts.quota_bytes = opts && opts->quota_bytes ? opts->quota_bytes : ((uint64_t)1 << 30);
     em_buf_init(&w->pending, (size_t)1 << 40);
+    em_buf_init(&w->wbuf, (size_t)1 << 40);
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->wmu, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->durable, NULL);
     int rc = 0;
@@ -323,24 +384,21 @@ void em_wal_close(em_wal *w)
     if (w->rfd >= 0)
         close(w->rfd);
     pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->wmu);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->durable);
     em_buf_release(&w->pending);
+    em_buf_release(&w->wbuf);
     em_free(w->segs);
     em_free(w->rbuf);
     em_free(w->dir);
     em_free(w);
 }
 
-int em_wal_append(em_wal *w, const em_slice *recs, size_t n)
+/* Frames n records into w->pending (mu held): 0, or a code with nothing
+ * of them kept. */
+static int frame(em_wal *w, const em_slice *recs, size_t n, size_t bytes)
 {
-    size_t bytes = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (recs[i].len > REC_MAX)
-            return EM_ELIMIT;
-        bytes += REC_HEAD + recs[i].len;
-    }
-    pthread_mutex_lock(&w->mu);
     int rc = w->failed ? w->failed : w->stopping ? EM_ESTOPPED : 0;
     if (!rc && w->pending_end + bytes - w->released > w->opts.quota_bytes)
         rc = EM_EAGAIN;
@@ -358,16 +416,81 @@ int em_wal_append(em_wal *w, const em_slice *recs, size_t n)
     }
     if (rc) {
         w->pending.len = mark; /* none of this append's records */
-        pthread_mutex_unlock(&w->mu);
         return rc == EM_ELIMIT ? EM_ENOMEM : rc;
     }
     w->pending_end += bytes;
+    return 0;
+}
+
+/* Bytes n records take framed, or 0 when one is over REC_MAX. */
+static size_t framed_bytes(const em_slice *recs, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].len > REC_MAX)
+            return 0;
+        bytes += REC_HEAD + recs[i].len;
+    }
+    return bytes;
+}
+
+int em_wal_append(em_wal *w, const em_slice *recs, size_t n)
+{
+    size_t bytes = framed_bytes(recs, n);
+    if (!bytes)
+        return n ? EM_ELIMIT : 0;
+    pthread_mutex_lock(&w->mu);
+    int rc = frame(w, recs, n, bytes);
+    if (rc) {
+        pthread_mutex_unlock(&w->mu);
+        return rc;
+    }
     uint64_t mine = w->pending_end;
+    w->sync_waiters++;
     pthread_cond_signal(&w->wake);
     while (w->durable_end < mine && !w->failed)
         pthread_cond_wait(&w->durable, &w->mu);
+    w->sync_waiters--;
     rc = w->durable_end >= mine ? 0 : w->failed;
     pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int em_wal_append_written(em_wal *w, const em_slice *recs, size_t n)
+{
+    size_t bytes = framed_bytes(recs, n);
+    if (!bytes)
+        return n ? EM_ELIMIT : 0;
+    pthread_mutex_lock(&w->wmu);
+    pthread_mutex_lock(&w->mu);
+    int rc = frame(w, recs, n, bytes);
+    if (!rc) {
+        /* whatever others framed before goes first: file order is
+         * position order */
+        em_buf t = w->wbuf;
+        w->wbuf = w->pending;
+        w->pending = t;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!rc) {
+        rc = write_all(w->wfd, w->wbuf.ptr, w->wbuf.len);
+        pthread_mutex_lock(&w->mu);
+        if (rc) {
+            w->failed = rc;
+            pthread_cond_broadcast(&w->durable);
+        } else {
+            w->segs[w->nsegs - 1].size += w->wbuf.len;
+            w->written_end += w->wbuf.len;
+        }
+        if (!w->gathering) /* a gathering flusher syncs this too: no wake-up */
+            pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->mu);
+        if (rc)
+            em_log_error(w->log, "wal", "cannot write %s: %s; refusing further appends", w->dir,
+                         strerror(errno));
+        em_buf_reset(&w->wbuf);
+    }
+    pthread_mutex_unlock(&w->wmu);
     return rc;
 }
 

@@ -47,6 +47,14 @@ void em_wal_close(em_wal *w);
  * EM_ESTOPPED (closing). */
 int em_wal_append(em_wal *w, const em_slice *recs, size_t n);
 
+/* Appends n records and returns once they are written to the log file
+ * (the OS holds them: a crash of the process loses nothing), without
+ * waiting for the sync; the flusher fdatasyncs them right after (group
+ * commit) and only then can em_wal_read see them. A power loss may lose
+ * the records of the last unfinished sync. Thread-safe; same returns as
+ * em_wal_append. */
+int em_wal_append_written(em_wal *w, const em_slice *recs, size_t n);
+
 /* Reads durable records from *pos in order, calling fn(ud, p, n) for each
  * (p valid during the call) until fn returns non-zero, max records were
  * read, or none is left; *pos moves past each record read. Scheduler

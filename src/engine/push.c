@@ -103,7 +103,8 @@ void em_push_close(em_push *q)
     em_free(q);
 }
 
-int em_push_append(em_push *q, const char *const *chunks, const size_t *lens, size_t n)
+static int append(em_push *q, const char *const *chunks, const size_t *lens, size_t n,
+                  bool written)
 {
     if (n == 0)
         return 0;
@@ -113,10 +114,20 @@ int em_push_append(em_push *q, const char *const *chunks, const size_t *lens, si
         return EM_ENOMEM;
     for (size_t i = 0; i < n; i++)
         v[i] = (em_slice){chunks[i], lens[i]};
-    int rc = em_wal_append(q->wal, v, n);
+    int rc = written ? em_wal_append_written(q->wal, v, n) : em_wal_append(q->wal, v, n);
     if (v != one)
         em_free(v);
     return rc;
+}
+
+int em_push_append(em_push *q, const char *const *chunks, const size_t *lens, size_t n)
+{
+    return append(q, chunks, lens, n, false);
+}
+
+int em_push_write(em_push *q, const char *const *chunks, const size_t *lens, size_t n)
+{
+    return append(q, chunks, lens, n, true);
 }
 
 uint64_t em_push_backlog(em_push *q)

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_durable_wal.c - the write-ahead log (durable/wal.c) and
  * the checkpoint directory's logs and snapshots (durable/ckpt.c): group
- * commit from many threads, reopening, torn tails, segments, release,
- * quota; torn offsets records and corrupt snapshots.
+ * commit from many threads, appends that return once written (synced
+ * right after) mixed with synced ones, reopening, torn tails, segments,
+ * release, quota; torn offsets records and corrupt snapshots.
  */
 #include "t.h"
 
@@ -13,6 +14,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +50,7 @@ typedef struct appender {
     em_wal *w;
     int id;
     int rc;
+    bool written; /* em_wal_append_written instead of em_wal_append */
 } appender;
 
 static void *append_main(void *arg)
@@ -58,7 +61,7 @@ static void *append_main(void *arg)
         snprintf(r1, sizeof r1, "t%d:%d", a->id, i);
         snprintf(r2, sizeof r2, "t%d:%d", a->id, i + 1);
         em_slice recs[2] = {{r1, strlen(r1)}, {r2, strlen(r2)}};
-        a->rc = em_wal_append(a->w, recs, 2);
+        a->rc = a->written ? em_wal_append_written(a->w, recs, 2) : em_wal_append(a->w, recs, 2);
     }
     return NULL;
 }
@@ -95,7 +98,7 @@ TEST(group_commit_from_many_threads)
     pthread_t th[THREADS];
     appender ap[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        ap[i] = (appender){w, i, 0};
+        ap[i] = (appender){w, i, 0, false};
         pthread_create(&th[i], NULL, append_main, &ap[i]);
     }
     for (int i = 0; i < THREADS; i++) {
@@ -181,6 +184,51 @@ TEST(release_deletes_segments_and_quota_pushes_back)
     done_dir();
 }
 
+TEST(written_appends_become_durable_and_keep_their_order)
+{
+    fresh_dir();
+    em_wal *w = NULL;
+    em_errbuf err;
+    em_wal_opts o = {.segment_bytes = 8 * 1024, .quota_bytes = 0};
+    CHECK_EQ_INT(em_wal_open(&w, dir, &o, &quiet, &err), 0);
+    pthread_t th[THREADS];
+    appender ap[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        ap[i] = (appender){w, i, 0, i % 2 == 0};
+        pthread_create(&th[i], NULL, append_main, &ap[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(ap[i].rc, 0);
+    }
+    /* written records show to readers once the flusher synced them */
+    seen s = {{0}, 0, 0};
+    uint64_t pos = 0;
+    for (int tries = 0; tries < 500 && s.n < THREADS * PER_THREAD; tries++) {
+        while (em_wal_read(w, &pos, 100, on_rec, &s) > 0) {
+        }
+        if (s.n < THREADS * PER_THREAD)
+            usleep(10000);
+    }
+    CHECK_EQ_INT(s.n, THREADS * PER_THREAD);
+    CHECK_EQ_INT(s.bad, 0);
+    CHECK(count_segments() > 2);
+    /* a written append just before close is on disk after reopening */
+    em_slice last = {"t1:2000", 7};
+    CHECK_EQ_INT(em_wal_append_written(w, &last, 1), 0);
+    em_wal_close(w);
+    CHECK_EQ_INT(em_wal_open(&w, dir, &o, &quiet, &err), 0);
+    seen s2 = {{0}, 0, 0};
+    uint64_t p2 = 0;
+    while (em_wal_read(w, &p2, 1000, on_rec, &s2) > 0) {
+    }
+    CHECK_EQ_INT(s2.n, THREADS * PER_THREAD + 1);
+    CHECK_EQ_INT(s2.bad, 0);
+    CHECK_EQ_INT(s2.next[1], PER_THREAD + 1);
+    em_wal_close(w);
+    done_dir();
+}
+
 TEST(checkpoint_logs_drop_torn_records_and_snapshots_fall_back)
 {
     fresh_dir();
@@ -230,6 +278,7 @@ int main(void)
 {
     RUN(group_commit_from_many_threads);
     RUN(release_deletes_segments_and_quota_pushes_back);
+    RUN(written_appends_become_durable_and_keep_their_order);
     RUN(checkpoint_logs_drop_torn_records_and_snapshots_fall_back);
     return t_done();
 }

@@ -3,9 +3,11 @@
  * client setup shared by the source (mqtt_source.c) and the sink
  * (mqtt_sink.c), and the connector struct that dispatches to them.
  *
- * The client runs libmosquitto's network thread (mosquitto_loop_start),
- * which reconnects by itself with exponential backoff (1 s doubling to
- * 30 s). The url is mqtt://host[:port] or mqtts://host[:port] (TLS, port
+ * The sink's client runs libmosquitto's network thread
+ * (mosquitto_loop_start), which reconnects by itself with exponential
+ * backoff (1 s doubling to 30 s); the source runs its own network thread,
+ * so that no PUBACK leaves before the message is in its push log
+ * (mqtt_source.c). The url is mqtt://host[:port] or mqtts://host[:port] (TLS, port
  * 8883 by default; tls_ca or the system's CA store verifies the server).
  */
 #include "connectors/mqtt/mqtt_int.h"
@@ -55,8 +57,12 @@ static const em_option_def mqtt_options[] = {
      "unit of numeric TIMESTAMP values"},
     {"topic_columns", EM_OPT_STRING, NULL, 0, 0, NULL, 0,
      "source: columns taken from topic levels, e.g. 'device_id=2' (1-based level)"},
-    {"max_queue", EM_OPT_INT, "100000", 1, 100000000, NULL, 0,
-     "source: messages buffered before the client stops reading from the broker"},
+    {"quota", EM_OPT_INT, "1073741824", 1048576, 1099511627776.0, NULL, 0,
+     "source: bytes the push log may hold unprocessed before the client stops reading "
+     "from the broker"},
+    {"ack_after", EM_OPT_ENUM, "write", 0, 0, "write|sync", 0,
+     "source: acknowledge (QoS 1 PUBACK) once a message is written to the push log "
+     "(survives a crash of Ember) or once it is synced to disk (survives a power loss)"},
     {"retain", EM_OPT_BOOL, "false", 0, 0, NULL, 0, "sink: publish retained messages"},
     {"ack_timeout", EM_OPT_DURATION, "10s", 0.1, 3600, NULL, 0,
      "sink: how long commit waits for the broker's PUBACKs"},
@@ -104,7 +110,7 @@ const char *em__mqtt_where(em_conn_ctx *cx, char *buf, size_t cap)
 }
 
 int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
-                    void (*setup)(struct mosquitto *m))
+                    void (*setup)(struct mosquitto *m), int own_loop)
 {
     const em_options *o = em_conn_options(cx);
     char host[256], id[256];
@@ -142,6 +148,8 @@ int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
         return EM_EINVAL;
     }
     mosquitto_reconnect_delay_set(m, 1, 30, true);
+    if (own_loop)
+        mosquitto_threaded_set(m, true);
     int v5 = strcmp(em_opt_str(o, "protocol"), "5") == 0;
     int inflight = (int)em_opt_int(o, "max_inflight");
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
@@ -175,7 +183,7 @@ int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
     if (rc != MOSQ_ERR_SUCCESS)
         em_conn_log(cx, 1, "broker %s:%d not reachable yet; retrying in the background", host,
                     port);
-    if ((rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
+    if (!own_loop && (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
         em_conn_log(cx, 0, "cannot start the MQTT client thread: %s", mosquitto_strerror(rc));
         mosquitto_destroy(m);
         return EM_EIO;
@@ -209,8 +217,18 @@ static int mqtt_start(void *self)
 
 static int mqtt_commit(void *self, int64_t batch_id)
 {
-    /* a source acknowledges on receipt (mqtt_source.c): nothing to do */
-    return kind_of(self) == 1 ? 0 : em__mqtt_sink_commit(self, batch_id);
+    return kind_of(self) == 1 ? em__mqtt_source_commit(self, batch_id)
+                              : em__mqtt_sink_commit(self, batch_id);
+}
+
+static int mqtt_position(void *self, char *buf, size_t cap)
+{
+    return kind_of(self) == 1 ? em__mqtt_source_position(self, buf, cap) : 0;
+}
+
+static int mqtt_seek(void *self, const char *pos, size_t n)
+{
+    return kind_of(self) == 1 ? em__mqtt_source_seek(self, pos, n) : EM_EUNSUPPORTED;
 }
 
 static int mqtt_stop(void *self)
@@ -237,6 +255,8 @@ const em_connector em_connector_mqtt = {
     .init = mqtt_init,
     .start = mqtt_start,
     .poll = em__mqtt_source_poll,
+    .position = mqtt_position,
+    .seek = mqtt_seek,
     .write = em__mqtt_sink_write,
     .commit = mqtt_commit,
     .stop = mqtt_stop,

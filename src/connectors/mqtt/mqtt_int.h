@@ -12,17 +12,23 @@
 
 /* Creates a client from the connector's options (url, client_id,
  * clean_session, username/password, tls_*), with `self` as callback data,
- * automatic reconnection with exponential backoff, and connects
- * asynchronously (the broker may be down at start). The caller sets its
- * callbacks in setup before the connection starts. Returns 0 or a code. */
+ * and connects asynchronously (the broker may be down at start). The
+ * caller sets its callbacks in setup before the connection starts. With
+ * own_loop 0 libmosquitto's thread runs the client (mosquitto_loop_start,
+ * reconnecting with exponential backoff); with 1 the client is marked
+ * threaded and the caller runs its network loop and reconnects itself.
+ * Returns 0 or a code. */
 int em__mqtt_client(em_conn_ctx *cx, void *self, struct mosquitto **out,
-                    void (*setup)(struct mosquitto *m));
+                    void (*setup)(struct mosquitto *m), int own_loop);
 /* Text of the broker address for messages ("127.0.0.1:1883"). */
 const char *em__mqtt_where(em_conn_ctx *cx, char *buf, size_t cap);
 
 int em__mqtt_source_init(void **self, em_conn_ctx *cx);
 int em__mqtt_source_start(void *self);
 int em__mqtt_source_poll(void *self, em_source_out *out);
+int em__mqtt_source_position(void *self, char *buf, size_t cap);
+int em__mqtt_source_seek(void *self, const char *pos, size_t n);
+int em__mqtt_source_commit(void *self, int64_t batch_id);
 int em__mqtt_source_stop(void *self);
 void em__mqtt_source_destroy(void *self);
 

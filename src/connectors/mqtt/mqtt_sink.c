@@ -163,7 +163,7 @@ int em__mqtt_sink_init(void **self, em_conn_ctx *cx)
 int em__mqtt_sink_start(void *self)
 {
     mqtt_sink *s = self;
-    return em__mqtt_client(s->cx, s, &s->m, setup);
+    return em__mqtt_client(s->cx, s, &s->m, setup, 0);
 }
 
 /* The topic of one row. */

@@ -1,24 +1,56 @@
 /*
- * connectors/mqtt/mqtt_source.c - the `mqtt` source.
+ * connectors/mqtt/mqtt_source.c - the `mqtt` source: a message counts as
+ * received only once it is in the source's push log (the WAL of
+ * engine/push.c, in the checkpoint directory's sources/<name>).
  *
- * Subscribes to the topic filters (again after every reconnect) and
- * buffers each message, with its topic, in a queue that the network thread
- * fills and poll drains: the network thread appends to `in` under the lock;
- * poll swaps `in` with its own empty buffer and parses outside the lock, so
- * the two never wait on each other for long. When `in` holds max_queue
- * messages the network thread waits, which stops reading from the broker
- * (back pressure reaches the publishers through the broker).
+ * When libmosquitto 2.0.11 acknowledges: on a QoS 1 PUBLISH it queues the
+ * PUBACK and then calls on_message. Without threading (no
+ * mosquitto_threaded_set, no mosquitto_loop_start) queuing writes the
+ * PUBACK to the socket at once, before on_message even runs. With
+ * mosquitto_loop_start or mosquitto_threaded_set(true) queuing only adds
+ * it to the out queue (and writes a wake-up byte to an internal socket
+ * pair); the network thread writes the queue in mosquitto_loop_write,
+ * after mosquitto_loop_read and its callbacks have returned. Measured
+ * with a broker run with -v and an on_message that sleeps 2 s: the broker
+ * logs the PUBACK 2 s after the PUBLISH in both threaded modes, at once
+ * without threading (docs/connectors.md has the experiment).
+ *
+ * So this source runs its own network thread (threaded_set, no
+ * loop_start): each round it reads the messages the socket holds
+ * (mosquitto_loop_read, one packet a call, until the socket is drained or
+ * 1 MiB - at most a quarter of the quota - is gathered), and on_message
+ * only copies each payload's lines, with the topic columns filled in, into
+ * `pend`; then the whole round goes
+ * to the push log in one append, and only after that does the thread call
+ * mosquitto_loop_write, which sends the round's PUBACKs. Nothing is
+ * acknowledged that the log does not hold. If the append fails (disk
+ * error, stopping), the socket is shut down without writing, so the
+ * PUBACKs never leave and the broker delivers those messages again.
+ *
+ * "In the log" means, by default (ack_after = 'write'), written to the log
+ * file: a crash or kill -9 of Ember loses nothing, as the OS has the
+ * bytes; the WAL's flusher fdatasyncs them right after (group commit), and
+ * a power loss can lose what the last unfinished sync covered, acknowledged
+ * messages included. ack_after = 'sync' waits for the fdatasync before the
+ * PUBACKs (nothing acknowledged is lost even on power loss), at the cost of
+ * one sync per round. poll reads only synced records either way, so a
+ * position in the offsets log is always on disk.
+ *
+ * Back pressure: while the log holds more than `quota` bytes not yet
+ * released by a committed batch, the thread stops reading from the socket;
+ * the broker then holds the messages (TCP flow control, its queue for a
+ * persistent session). Reconnection: after a lost connection the thread
+ * reconnects with exponential backoff (1 s doubling to 30 s), and
+ * subscribes again on every connect.
  *
  * Topic levels can become columns: topic_columns = 'device_id=2' sets
  * column device_id from level 2 of the message's topic (sensors/dev-7/
- * readings -> "dev-7") by adding the field to the JSON object before the
- * engine parses it (a field of the same name in the payload is overridden).
+ * readings -> "dev-7") by adding the field to each JSON object before it is
+ * logged (a field of the same name in the payload is overridden).
  *
- * Delivery: a message is acknowledged to the broker (QoS 1 PUBACK) when it
- * is in this buffer, so messages buffered but not yet in a committed batch
- * are lost if Ember crashes (at-most-once across a crash; at-least-once
- * with QoS 1 across broker and network failures). Writing the message to
- * the receiver WAL before the acknowledgement comes with the durability work.
+ * A message delivered again after a crash (its PUBACK had not left) is
+ * logged twice: delivery into the log is at-least-once; a sink with a key
+ * makes the output exactly-once.
  */
 #include "connectors/mqtt/mqtt_int.h"
 
@@ -27,12 +59,22 @@
 #include "core/str.h"
 #include "ember/error.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MAX_TOPIC_COLS 16
+#define ROUND_BYTES ((size_t)1 << 20) /* a round appends at most about this, */
+                                      /* and at most a quarter of the quota */
+#define ROUND_PACKETS 20000
 
 typedef struct topic_col {
     char *name;  /* JSON field name (the column's) */
@@ -46,18 +88,30 @@ typedef struct mqtt_src {
     char **filters;
     uint32_t nfilters;
     int qos;
+    bool ack_sync;   /* ack_after = 'sync' */
+    uint64_t quota;
+    size_t round_bytes; /* min(ROUND_BYTES, quota / 4) */
     topic_col tcols[MAX_TOPIC_COLS];
     uint32_t ntcols;
-    pthread_mutex_t mu;
-    pthread_cond_t room;
-    em_buf in;             /* queued messages: u32 topic len, u32 payload len, bytes */
-    uint64_t in_count, max_queue;
-    em_buf work;           /* what poll is parsing */
-    size_t work_off;
-    em_buf rec;            /* one record with its topic fields */
-    int stopping, connected;
-    uint64_t received, dropped;
+    em_push *push;   /* from start to destroy */
+    pthread_t net;
+    bool net_started;
+    atomic_int stopping;
+    /* network thread only */
+    em_buf pend;     /* this round's lines, not yet in the log */
+    uint64_t delivered;
+    bool oom;        /* a message did not fit in pend: do not acknowledge */
+    bool paused;     /* over the quota (logged once per pause) */
+    unsigned backoff;
+    int64_t next_try_ms;
 } mqtt_src;
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void on_connect(struct mosquitto *m, void *arg, int rc)
 {
@@ -68,7 +122,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
                     em__mqtt_where(s->cx, where, sizeof where), mosquitto_connack_string(rc));
         return;
     }
-    s->connected = 1;
+    s->backoff = 1;
     em_conn_log(s->cx, 2, "connected to %s", em__mqtt_where(s->cx, where, sizeof where));
     for (uint32_t i = 0; i < s->nfilters; i++) {
         int r = mosquitto_subscribe(m, NULL, s->filters[i], s->qos);
@@ -86,7 +140,8 @@ static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const i
     for (int i = 0; i < n; i++)
         if (granted[i] > 2)
             em_conn_log(s->cx, 0, "the broker refused a subscription");
-    em_conn_log(s->cx, 2, "subscribed to %u topic filter(s)", s->nfilters);
+    em_conn_log(s->cx, 2, "subscribed to %u topic filter(s), messages go to the push log",
+                s->nfilters);
 }
 
 static void on_disconnect(struct mosquitto *m, void *arg, int rc)
@@ -94,32 +149,91 @@ static void on_disconnect(struct mosquitto *m, void *arg, int rc)
     (void)m;
     mqtt_src *s = arg;
     char where[300];
-    if (rc != 0 && !s->stopping)
+    if (rc != 0 && !atomic_load(&s->stopping))
         em_conn_log(s->cx, 1, "lost the connection to %s; reconnecting with backoff",
                     em__mqtt_where(s->cx, where, sizeof where));
-    s->connected = 0;
+}
+
+/* Appends "name":"level", for each topic column to s->pend. */
+static int topic_fields(mqtt_src *s, const char *topic, size_t tl)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < s->ntcols && !rc; i++) {
+        const char *p = topic, *end = topic + tl;
+        for (int lv = 1; lv < s->tcols[i].level && p < end; lv++) {
+            const char *sl = memchr(p, '/', (size_t)(end - p));
+            p = sl ? sl + 1 : end;
+        }
+        const char *sl = memchr(p, '/', (size_t)(end - p));
+        size_t n = sl ? (size_t)(sl - p) : (size_t)(end - p);
+        rc = em_buf_printf(&s->pend, "\"%s\":\"", s->tcols[i].name);
+        for (size_t k = 0; k < n && !rc; k++) {
+            unsigned char c = (unsigned char)p[k];
+            rc = c == '"' || c == '\\' ? em_buf_printf(&s->pend, "\\%c", c)
+                 : c < 0x20            ? em_buf_printf(&s->pend, "\\u%04x", c)
+                                       : em_buf_putc(&s->pend, (char)c);
+        }
+        rc = rc ? rc : em_buf_puts(&s->pend, "\",");
+    }
+    return rc;
+}
+
+/* Adds one line of a payload to pend, with the topic columns. */
+static int add_line(mqtt_src *s, const char *topic, size_t tl, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i == n)
+        return 0;
+    if (!s->ntcols || p[i] != '{') { /* not an object: the reader reports it */
+        int rc = em_buf_append(&s->pend, p, n);
+        return rc ? rc : em_buf_putc(&s->pend, '\n');
+    }
+    int rc = em_buf_putc(&s->pend, '{');
+    rc = rc ? rc : topic_fields(s, topic, tl);
+    /* the payload's fields follow ours; an empty object leaves a trailing
+     * comma, which its closing brace replaces */
+    size_t rest = n - i - 1, j = 0;
+    while (j < rest && (p[i + 1 + j] == ' ' || p[i + 1 + j] == '\t'))
+        j++;
+    if (!rc && j < rest && p[i + 1 + j] == '}')
+        s->pend.len--;
+    rc = rc ? rc : em_buf_append(&s->pend, p + i + 1, rest);
+    return rc ? rc : em_buf_putc(&s->pend, '\n');
 }
 
 static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
     (void)m;
     mqtt_src *s = arg;
-    uint32_t tl = (uint32_t)strlen(msg->topic), pl = (uint32_t)msg->payloadlen;
-    pthread_mutex_lock(&s->mu);
-    while (s->in_count >= s->max_queue && !s->stopping)
-        pthread_cond_wait(&s->room, &s->mu);
-    if (em_buf_reserve(&s->in, 8 + tl + pl) == 0) {
-        em_buf_append(&s->in, &tl, 4);
-        em_buf_append(&s->in, &pl, 4);
-        em_buf_append(&s->in, msg->topic, tl);
-        em_buf_append(&s->in, msg->payload, pl);
-        s->in_count++;
-        s->received++;
-    } else {
-        s->dropped++;
-        em_conn_log(s->cx, 0, "out of memory: message on '%s' dropped", msg->topic);
+    s->delivered++;
+    if (s->oom)
+        return;
+    const char *topic = msg->topic, *p = msg->payload;
+    size_t tl = strlen(topic), mark = s->pend.len;
+    const char *end = p + msg->payloadlen;
+    int rc = em_buf_reserve(&s->pend, (size_t)msg->payloadlen + 1);
+    if (!rc && !s->ntcols) {
+        /* the common case: the payload as it is, ended by a newline */
+        memcpy(s->pend.ptr + s->pend.len, p, (size_t)msg->payloadlen);
+        s->pend.len += (size_t)msg->payloadlen;
+        if (msg->payloadlen && end[-1] != '\n')
+            s->pend.ptr[s->pend.len++] = '\n';
+        return;
     }
-    pthread_mutex_unlock(&s->mu);
+    while (!rc && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        rc = add_line(s, topic, tl, p, n);
+        p += n + (nl != NULL);
+    }
+    if (rc) {
+        s->pend.len = mark;
+        s->oom = true;
+        em_conn_log(s->cx, 0, "out of memory holding a message from '%s': it is not "
+                    "acknowledged and comes again after a reconnect", topic);
+    }
 }
 
 static void setup(struct mosquitto *m)
@@ -128,6 +242,132 @@ static void setup(struct mosquitto *m)
     mosquitto_disconnect_callback_set(m, on_disconnect);
     mosquitto_subscribe_callback_set(m, on_subscribe);
     mosquitto_message_callback_set(m, on_message);
+}
+
+/* Ends the connection without writing anything queued (the round's
+ * PUBACKs): the broker delivers those messages again. */
+static void drop_connection(mqtt_src *s)
+{
+    int fd = mosquitto_socket(s->m);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    s->pend.len = 0;
+    s->oom = false;
+}
+
+/* Moves pend into the push log; 0 once it is there, or a code after which
+ * nothing of the round may be acknowledged. Over the quota it waits. */
+static int flush_round(mqtt_src *s)
+{
+    const char *chunk = s->pend.ptr;
+    size_t len = s->pend.len;
+    int rc;
+    bool said = false;
+    for (;;) {
+        rc = s->ack_sync ? em_push_append(s->push, &chunk, &len, 1)
+                         : em_push_write(s->push, &chunk, &len, 1);
+        if (rc != EM_EAGAIN || atomic_load(&s->stopping))
+            break;
+        if (!said)
+            em_conn_log(s->cx, 1, "push log over its quota (%llu bytes): holding %zu bytes "
+                        "unacknowledged until batches commit",
+                        (unsigned long long)s->quota, len);
+        said = true;
+        usleep(20000);
+    }
+    if (rc == 0)
+        s->pend.len = 0;
+    else if (!atomic_load(&s->stopping))
+        em_conn_log(s->cx, 0, "cannot write messages to the push log: %s; they are not "
+                    "acknowledged", em_strerror(rc));
+    return rc;
+}
+
+/* Reads what the socket holds, one packet a call (libmosquitto reads one
+ * per mosquitto_loop_read whatever max_packets says). The call leaves
+ * errno EAGAIN when the socket had nothing more, but also when its
+ * wake-up write to the (never drained) socket pair fails, which happens
+ * only while a message is delivered: so "EAGAIN and no message" ends the
+ * round. */
+static void read_round(mqtt_src *s)
+{
+    for (int i = 0; i < ROUND_PACKETS && s->pend.len < s->round_bytes && !s->oom; i++) {
+        uint64_t before = s->delivered;
+        errno = 0;
+        int rc = mosquitto_loop_read(s->m, 1);
+        if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(s->m) < 0)
+            break;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && s->delivered == before)
+            break;
+    }
+}
+
+static bool over_quota(mqtt_src *s)
+{
+    uint64_t backlog = em_push_backlog(s->push);
+    /* stop with room for two rounds left; go on below half the quota, so
+     * that reading does not flap with every committed batch */
+    bool over = s->paused ? backlog > s->quota / 2 : backlog + 2 * s->round_bytes > s->quota;
+    if (over && !s->paused)
+        em_conn_log(s->cx, 1, "push log holds %llu bytes (quota %llu): not reading from the "
+                    "broker until batches commit", (unsigned long long)backlog,
+                    (unsigned long long)s->quota);
+    else if (!over && s->paused)
+        em_conn_log(s->cx, 2, "push log below its quota again: reading from the broker");
+    s->paused = over;
+    return over;
+}
+
+/* One connection attempt when its turn has come (1 s doubling to 30 s
+ * between attempts; a CONNACK resets it). */
+static void reconnect(mqtt_src *s)
+{
+    int64_t t = now_ms();
+    if (t < s->next_try_ms) {
+        usleep(50000);
+        return;
+    }
+    mosquitto_reconnect_async(s->m); /* a failure leaves no socket: tried again */
+    s->next_try_ms = t + 1000 * (int64_t)s->backoff;
+    s->backoff = s->backoff >= 16 ? 30 : s->backoff * 2;
+}
+
+static void *net_main(void *arg)
+{
+    mqtt_src *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        int fd = mosquitto_socket(s->m);
+        if (fd < 0) {
+            reconnect(s);
+            continue;
+        }
+        bool full = over_quota(s);
+        struct pollfd p = {fd, (short)((full ? 0 : POLLIN) |
+                                       (mosquitto_want_write(s->m) ? POLLOUT : 0)), 0};
+        int n = poll(&p, 1, full ? 20 : 100);
+        if (n < 0 && errno != EINTR) {
+            em_conn_log(s->cx, 0, "poll on the broker connection failed: %s", strerror(errno));
+            drop_connection(s);
+            continue;
+        }
+        if (!full && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+            read_round(s);
+        if (s->oom || (s->pend.len && flush_round(s))) {
+            drop_connection(s);
+            continue;
+        }
+        if (mosquitto_socket(s->m) >= 0 && mosquitto_want_write(s->m))
+            mosquitto_loop_write(s->m, 1);
+        if (mosquitto_socket(s->m) >= 0)
+            mosquitto_loop_misc(s->m);
+    }
+    /* everything read is in the log (a failed round dropped the
+     * connection): acknowledge it and say goodbye */
+    if (mosquitto_socket(s->m) >= 0 && !s->pend.len) {
+        mosquitto_disconnect(s->m);
+        mosquitto_loop_write(s->m, 1);
+    }
+    return NULL;
 }
 
 static int parse_topic_cols(mqtt_src *s, const char *spec)
@@ -162,25 +402,10 @@ static int parse_topic_cols(mqtt_src *s, const char *spec)
     return 0;
 }
 
-int em__mqtt_source_init(void **self, em_conn_ctx *cx)
+/* Splits the comma-separated topic filters into s->filters. */
+static int parse_filters(mqtt_src *s, const char *t)
 {
-    const em_options *o = em_conn_options(cx);
-    mqtt_src *s = em_calloc(1, sizeof *s);
-    if (!s)
-        return EM_ENOMEM;
-    s->kind = 1;
-    s->cx = cx;
-    s->qos = (int)em_opt_int(o, "qos");
-    s->max_queue = (uint64_t)em_opt_int(o, "max_queue");
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->room, NULL);
-    em_buf_init(&s->in, (size_t)1 << 34);
-    em_buf_init(&s->work, (size_t)1 << 34);
-    em_buf_init(&s->rec, (size_t)1 << 30);
-    *self = s;
-    int rc = 0;
-    const char *t = em_opt_str(o, "topic");
-    for (const char *p = t; *p && !rc;) {
+    for (const char *p = t; *p;) {
         size_t n = strcspn(p, ",");
         while (n && (*p == ' ')) {
             p++;
@@ -199,7 +424,7 @@ int em__mqtt_source_init(void **self, em_conn_ctx *cx)
             memcpy(v[s->nfilters], p, len);
             v[s->nfilters++][len] = '\0';
             if (mosquitto_sub_topic_check(v[s->nfilters - 1]) != MOSQ_ERR_SUCCESS) {
-                em_conn_log(cx, 0, "option 'topic': '%s' is not a valid topic filter",
+                em_conn_log(s->cx, 0, "option 'topic': '%s' is not a valid topic filter",
                             v[s->nfilters - 1]);
                 return EM_EINVAL;
             }
@@ -209,10 +434,30 @@ int em__mqtt_source_init(void **self, em_conn_ctx *cx)
             p++;
     }
     if (!s->nfilters) {
-        em_conn_log(cx, 0, "option 'topic': no topic filter given");
+        em_conn_log(s->cx, 0, "option 'topic': no topic filter given");
         return EM_EINVAL;
     }
-    if (em_opt_str(o, "topic_columns")) {
+    return 0;
+}
+
+int em__mqtt_source_init(void **self, em_conn_ctx *cx)
+{
+    const em_options *o = em_conn_options(cx);
+    mqtt_src *s = em_calloc(1, sizeof *s);
+    if (!s)
+        return EM_ENOMEM;
+    s->kind = 1;
+    s->cx = cx;
+    s->qos = (int)em_opt_int(o, "qos");
+    s->quota = (uint64_t)em_opt_int(o, "quota");
+    s->round_bytes = s->quota / 4 < ROUND_BYTES ? (size_t)(s->quota / 4) : ROUND_BYTES;
+    s->ack_sync = strcmp(em_opt_str(o, "ack_after"), "sync") == 0;
+    s->backoff = 1;
+    atomic_init(&s->stopping, 0);
+    em_buf_init(&s->pend, (size_t)1 << 31);
+    *self = s;
+    int rc = parse_filters(s, em_opt_str(o, "topic"));
+    if (!rc && em_opt_str(o, "topic_columns")) {
         if (strcmp(em_opt_str(o, "format"), "json") != 0) {
             em_conn_log(cx, 0, "option 'topic_columns' needs format = 'json'");
             return EM_EINVAL;
@@ -225,110 +470,54 @@ int em__mqtt_source_init(void **self, em_conn_ctx *cx)
 int em__mqtt_source_start(void *self)
 {
     mqtt_src *s = self;
-    return em__mqtt_client(s->cx, s, &s->m, setup);
-}
-
-/* Appends "name":"level", for each topic column to s->rec. */
-static int topic_fields(mqtt_src *s, const char *topic, size_t tl)
-{
-    int rc = 0;
-    for (uint32_t i = 0; i < s->ntcols && !rc; i++) {
-        const char *p = topic, *end = topic + tl;
-        for (int lv = 1; lv < s->tcols[i].level && p < end; lv++) {
-            const char *sl = memchr(p, '/', (size_t)(end - p));
-            p = sl ? sl + 1 : end;
-        }
-        const char *sl = memchr(p, '/', (size_t)(end - p));
-        size_t n = sl ? (size_t)(sl - p) : (size_t)(end - p);
-        rc = em_buf_printf(&s->rec, "\"%s\":\"", s->tcols[i].name);
-        for (size_t k = 0; k < n && !rc; k++) {
-            unsigned char c = (unsigned char)p[k];
-            rc = c == '"' || c == '\\' ? em_buf_printf(&s->rec, "\\%c", c)
-                 : c < 0x20            ? em_buf_printf(&s->rec, "\\u%04x", c)
-                                       : em_buf_putc(&s->rec, (char)c);
-        }
-        rc = rc ? rc : em_buf_puts(&s->rec, "\",");
+    int rc = em_push_open(s->cx, s->quota, &s->push);
+    rc = rc ? rc : em__mqtt_client(s->cx, s, &s->m, setup, 1);
+    if (!rc && pthread_create(&s->net, NULL, net_main, s)) {
+        em_conn_log(s->cx, 0, "cannot start the MQTT network thread");
+        rc = EM_EIO;
     }
+    s->net_started = rc == 0;
     return rc;
-}
-
-/* Delivers one record (a line of a payload), adding topic columns. */
-static int deliver(mqtt_src *s, em_source_out *out, const char *topic, size_t tl, const char *p,
-                   size_t n)
-{
-    if (!s->ntcols)
-        return em_source_out_record(out, p, n, topic);
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\t'))
-        i++;
-    if (i == n || p[i] != '{')
-        return em_source_out_record(out, p, n, topic); /* reported as bad */
-    em_buf_reset(&s->rec);
-    int rc = em_buf_putc(&s->rec, '{');
-    rc = rc ? rc : topic_fields(s, topic, tl);
-    /* the payload's fields follow, so "a":1 after ours; an empty object
-     * leaves a trailing comma, which the closing brace replaces */
-    size_t rest = n - i - 1, j = 0;
-    while (j < rest && (p[i + 1 + j] == ' ' || p[i + 1 + j] == '\t'))
-        j++;
-    if (!rc && j < rest && p[i + 1 + j] == '}')
-        s->rec.len--;
-    rc = rc ? rc : em_buf_append(&s->rec, p + i + 1, rest);
-    if (rc)
-        return rc;
-    return em_source_out_record(out, s->rec.ptr, s->rec.len, topic);
 }
 
 int em__mqtt_source_poll(void *self, em_source_out *out)
 {
     mqtt_src *s = self;
-    if (s->work_off >= s->work.len) {
-        em_buf_reset(&s->work);
-        s->work_off = 0;
-        pthread_mutex_lock(&s->mu);
-        em_buf t = s->in;
-        s->in = s->work;
-        s->work = t;
-        s->in_count = 0;
-        pthread_cond_broadcast(&s->room);
-        pthread_mutex_unlock(&s->mu);
-    }
-    char topic[1024];
-    while (s->work_off < s->work.len && em_source_out_room(out) > 0) {
-        uint32_t tl, pl;
-        const char *q = s->work.ptr + s->work_off;
-        memcpy(&tl, q, 4);
-        memcpy(&pl, q + 4, 4);
-        size_t tcopy = tl < sizeof topic - 1 ? tl : sizeof topic - 1;
-        memcpy(topic, q + 8, tcopy);
-        topic[tcopy] = '\0';
-        const char *p = q + 8 + tl, *end = p + pl;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            int rc = deliver(s, out, topic, tl, p, n);
-            if (rc)
-                return rc;
-            p += n + (nl != NULL);
-        }
-        s->work_off += 8 + (size_t)tl + pl;
-    }
-    return 0;
+    return s->push ? em_push_poll(s->push, out) : 0;
+}
+
+int em__mqtt_source_position(void *self, char *buf, size_t cap)
+{
+    mqtt_src *s = self;
+    return s->push ? em_push_position(s->push, buf, cap) : 0;
+}
+
+int em__mqtt_source_seek(void *self, const char *pos, size_t n)
+{
+    mqtt_src *s = self;
+    return s->push ? em_push_seek(s->push, pos, n) : EM_EINVAL;
+}
+
+int em__mqtt_source_commit(void *self, int64_t batch_id)
+{
+    mqtt_src *s = self;
+    return s->push ? em_push_commit(s->push, batch_id) : 0;
 }
 
 int em__mqtt_source_stop(void *self)
 {
     mqtt_src *s = self;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->room);
-    pthread_mutex_unlock(&s->mu);
+    atomic_store(&s->stopping, 1);
+    if (s->net_started) {
+        pthread_join(s->net, NULL);
+        s->net_started = false;
+    }
     if (s->m) {
-        mosquitto_disconnect(s->m);
-        mosquitto_loop_stop(s->m, false);
         mosquitto_destroy(s->m);
         s->m = NULL;
     }
+    em_push_close(s->push);
+    s->push = NULL;
     return 0;
 }
 
@@ -341,10 +530,6 @@ void em__mqtt_source_destroy(void *self)
     em_free(s->filters);
     for (uint32_t i = 0; i < s->ntcols; i++)
         em_free(s->tcols[i].name);
-    em_buf_release(&s->in);
-    em_buf_release(&s->work);
-    em_buf_release(&s->rec);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->room);
+    em_buf_release(&s->pend);
     em_free(s);
 }
