@@ -55,6 +55,10 @@ extern const uint32_t em__bench_snapshot_n;
 extern const em__bench_def em__bench_sensor[];
 extern const uint32_t em__bench_sensor_n;
 
+/* bench_formats.c: format_json, format_csv (readers only, from memory) */
+extern const em__bench_def em__bench_formats[];
+extern const uint32_t em__bench_formats_n;
+
 /* bench_nexmark.c: nexmark-q0 ... q8 */
 extern const em__bench_def em__bench_nexmark[];
 extern const uint32_t em__bench_nexmark_n;
