@@ -80,6 +80,8 @@ typedef struct em_batch_builder {
     em_batch *b;          /* the batch being filled; b->nrows = rows ended */
     em_arena *arena;
     uint32_t cap;         /* rows the columns can hold */
+    uint32_t nset;        /* columns set on the current row (end_row skips
+                           * its NULL fill when all are) */
     uint32_t *set_row;    /* per column: 1 + last row index set, 0 if none */
 } em_batch_builder;
 
@@ -89,10 +91,29 @@ static inline bool em_batch_builder_full(const em_batch_builder *bb)
 {
     return bb->b->nrows >= bb->cap;
 }
-/* Setters for the current row (bb->b->nrows). TEXT copies the bytes. */
-void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v);
-void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v);
-void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v);
+/* Setters for the current row (bb->b->nrows). TEXT copies the bytes. The
+ * fixed-width ones are inline: readers call them once per value. */
+static inline void em__batch_builder_mark(em_batch_builder *bb, uint32_t col)
+{
+    uint32_t tag = bb->b->nrows + 1;
+    bb->nset += bb->set_row[col] != tag;
+    bb->set_row[col] = tag;
+}
+static inline void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v)
+{
+    bb->b->cols[col].v.i64[bb->b->nrows] = v;
+    em__batch_builder_mark(bb, col);
+}
+static inline void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v)
+{
+    bb->b->cols[col].v.f64[bb->b->nrows] = v;
+    em__batch_builder_mark(bb, col);
+}
+static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v)
+{
+    bb->b->cols[col].v.b[bb->b->nrows] = v ? 1 : 0;
+    em__batch_builder_mark(bb, col);
+}
 int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
 int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col);
 /* Fills unset columns with NULL and advances to the next row. */

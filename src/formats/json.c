@@ -8,6 +8,7 @@
  * A key that repeats within a record keeps its first value.
  */
 #include "formats/format.h"
+#include "formats/scan.h"
 
 #include "core/clock.h"
 #include "ember/error.h"
@@ -17,9 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define SCRATCH_MAX ((size_t)1 << 26)
 #define MAX_DEPTH   64
@@ -175,45 +173,14 @@ static int to_double(const char *p, size_t n, double *out)
     return 0;
 }
 
-/* Clinger's fast path: a token [-]digits[.digits] with at most 15
- * significant digits is mantissa / 10^k with both exact in a double, and one
- * IEEE division rounds correctly, so the result equals strtod's. Returns 0
- * and *out, or -1 when the token needs strtod. */
-static int fast_double(const char *p, size_t n, double *out)
+/* A validated number token as a double: the exact fast path of scan.h,
+ * else strtod. Returns 0 or EM_ENOMEM. */
+static int number_f64(const char *p, size_t n, double *out)
 {
-    size_t i = 0;
-    int neg = 0, digits = 0, frac = -1;
-    uint64_t m = 0;
-    if (p[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    for (; i < n; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9') {
-            if (m != 0 || c != '0')
-                digits++; /* significant: leading zeros are not */
-            m = m * 10 + (uint64_t)(c - '0');
-            if (frac >= 0)
-                frac++;
-            if (digits > 15)
-                return -1;
-        } else if (c == '.') {
-            frac = 0;
-        } else {
-            return -1; /* exponent */
-        }
-    }
-    if (m >= (UINT64_C(1) << 53))
-        return -1;
-    double v = (double)m;
-    if (frac > 0) {
-        if (frac > 22)
-            return -1;
-        v /= em__pow10_exact[frac];
-    }
-    *out = neg ? -v : v;
-    return 0;
+    em__number sc;
+    if (em__scan_number(p, n, &sc) == n && em__number_f64(&sc, out) == 0)
+        return 0;
+    return to_double(p, n, out);
 }
 
 /* Stores a number token (already validated by scan_number) into col. */
@@ -239,7 +206,7 @@ static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const ch
         em_batch_builder_set_i64(bb, col, iv);
         return 0;
     case EM_TYPE_DOUBLE:
-        if (fast_double(p, n, &dv) != 0 && to_double(p, n, &dv) != 0) return EM_ENOMEM;
+        if (number_f64(p, n, &dv) != 0) return EM_ENOMEM;
         em_batch_builder_set_f64(bb, col, dv);
         return 0;
     case EM_TYPE_TEXT:
@@ -462,44 +429,12 @@ static int decode_string(jp *s, em_buf *out)
  * decode_string (an escape, a control or non-ASCII byte, no closing quote). */
 static int plain_string(jp *s, size_t *start, size_t *len)
 {
-    const char *b = s->p + s->i + 1, *e = s->p + s->n, *c = b;
-    /* eight bytes at a time: stop at the first '"', '\\', control or
-     * non-ASCII byte (SWAR: a byte is flagged when < 0x20, >= 0x80, or equal
-     * to 0x22 / 0x5C, via the classic has-zero-byte trick) */
-    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-#ifdef __SSE2__
-    /* sixteen at a time: '"' and '\\' by equality, bytes from 0x80 up by
-     * their sign bit, control bytes (< 0x20) as x ^ 0x80 < 0xA0 signed */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
-    while (e - c >= 16) {
-        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-                                   _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
-        int mask = _mm_movemask_epi8(bad) | _mm_movemask_epi8(w);
-        if (mask) {
-            c += __builtin_ctz((unsigned)mask);
-            break;
-        }
-        c += 16;
-    }
-#endif
-    while (e - c >= 8) {
-        uint64_t w;
-        memcpy(&w, c, 8);
-        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20) | w;
-        if (hit & high) break;
-        c += 8;
-    }
-    while (c < e && *c != '"') {
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x80 || *c == '\\') return 0;
-        c++;
-    }
-    if (c >= e) return 0;
-    *start = (size_t)(b - s->p);
-    *len = (size_t)(c - b);
-    s->i = (size_t)(c - s->p) + 1;
+    const char *b = s->p + s->i + 1;
+    size_t room = s->n - s->i - 1, k = em__scan_plain(b, room);
+    if (k >= room || b[k] != '"') return 0;
+    *start = s->i + 1;
+    *len = k;
+    s->i += k + 2;
     return 1;
 }
 
@@ -613,27 +548,6 @@ static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
     return 0;
 }
 
-/* Length of a plain number at p: [-]digits[.digits] starting with a
- * nonzero digit or "0." / a lone "0", followed by a ',', '}' or blank;
- * 0 for anything else (exponents, leading zeros, other values), which
- * skip_value then checks in full. */
-static inline size_t skip_plain_number(const char *p, size_t n)
-{
-    size_t i = p[0] == '-';
-    if (i >= n || (unsigned)(p[i] - '0') > 9) return 0;
-    if (p[i] == '0' && i + 1 < n && (unsigned)(p[i + 1] - '0') <= 9) return 0;
-    while (i < n && (unsigned)(p[i] - '0') <= 9)
-        i++;
-    if (i < n && p[i] == '.') {
-        size_t f = ++i;
-        while (i < n && (unsigned)(p[i] - '0') <= 9)
-            i++;
-        if (i == f) return 0;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) return 0;
-    return i;
-}
-
 /* Parses the value at s->i into column col. */
 static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
 {
@@ -642,12 +556,19 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
     size_t ps, pl;
-    if (t == EM_TYPE_DOUBLE && c != '"') { /* a plain number in one pass */
+    if ((t == EM_TYPE_DOUBLE || t == EM_TYPE_BIGINT) && c != '"') { /* a plain number, one pass */
+        em__number sc;
         double dv;
-        size_t k = s->i < s->n ? skip_plain_number(s->p + s->i, s->n - s->i) : 0;
-        if (k && fast_double(s->p + s->i, k, &dv) == 0) {
+        int64_t iv;
+        size_t k = em__scan_number(s->p + s->i, s->n - s->i, &sc);
+        if (k && t == EM_TYPE_DOUBLE && em__number_f64(&sc, &dv) == 0) {
             s->i += k;
             em_batch_builder_set_f64(bb, col, dv);
+            return 0;
+        }
+        if (k && t == EM_TYPE_BIGINT && em__number_i64(&sc, &iv) == 0) {
+            s->i += k;
+            em_batch_builder_set_i64(bb, col, iv);
             return 0;
         }
     }
@@ -774,7 +695,8 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
             if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
-                size_t len = s.i < n ? skip_plain_number(p + s.i, n - s.i) : 0;
+                em__number sc;
+                size_t len = em__scan_number(p + s.i, n - s.i, &sc);
                 if (len)
                     s.i += len;
                 else
