@@ -92,16 +92,10 @@ __attribute__((target("avx2"))) static size_t scan_avx2(const char *p, size_t n)
 }
 #endif
 
-/* -1 until decided; then 0, 1 or 2. Written once per process (a race
- * between threads writes the same value). */
-static int level = -1;
-
-int em__scan_level(void)
+/* What the CPU supports: 2 with AVX2, 1 with SSE2 (every x86-64), else 0. */
+static int level_max(void)
 {
-    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
-    if (l >= 0)
-        return l;
-    l = 0;
+    int l = 0;
 #ifdef SCAN_X86
 #ifdef __SSE2__
     l = 1;
@@ -110,6 +104,29 @@ int em__scan_level(void)
     if (__builtin_cpu_supports("avx2"))
         l = 2;
 #endif
+    return l;
+}
+
+/* -1 until decided; then 0, 1 or 2. Written once per process (threads
+ * racing to decide write the same value). */
+static int level = -1, level_cpu = -1;
+
+static int scan_level_max(void)
+{
+    int l = __atomic_load_n(&level_cpu, __ATOMIC_RELAXED);
+    if (l < 0) {
+        l = level_max();
+        __atomic_store_n(&level_cpu, l, __ATOMIC_RELAXED);
+    }
+    return l;
+}
+
+int em__scan_level(void)
+{
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l >= 0)
+        return l;
+    l = scan_level_max();
     const char *env = getenv("EMBER_SIMD");
     if (env && !strcmp(env, "off"))
         l = 0;
@@ -119,9 +136,9 @@ int em__scan_level(void)
     return l;
 }
 
-size_t em__scan_plain(const char *p, size_t n)
+static inline size_t dispatch(int lv, const char *p, size_t n)
 {
-    switch (em__scan_level()) {
+    switch (lv) {
 #ifdef SCAN_X86
     case 2:
         return scan_avx2(p, n);
@@ -133,4 +150,15 @@ size_t em__scan_plain(const char *p, size_t n)
     default:
         return scan_swar(p, n);
     }
+}
+
+size_t em__scan_plain_with(int lv, const char *p, size_t n)
+{
+    return dispatch(lv < scan_level_max() ? lv : scan_level_max(), p, n);
+}
+
+size_t em__scan_plain(const char *p, size_t n)
+{
+    int lv = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    return dispatch(lv >= 0 ? lv : em__scan_level(), p, n);
 }

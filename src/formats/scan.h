@@ -106,4 +106,8 @@ int em__scan_level(void);
  * first '"', '\\', control byte (< 0x20) or non-ASCII byte (>= 0x80). */
 size_t em__scan_plain(const char *p, size_t n);
 
+/* em__scan_plain with the scanner of the given level (lowered to what the
+ * CPU has): for tests that check every width on one machine. */
+size_t em__scan_plain_with(int level, const char *p, size_t n);
+
 #endif
