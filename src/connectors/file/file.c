@@ -368,7 +368,13 @@ static int deliver_lines(file_conn *f, em_source_out *out, const char *data, siz
             size_t m = n;
             if (m && data[pos + m - 1] == '\r')
                 m--;
-            int rc = em_source_out_record(out, data + pos, m, f->where);
+            int rc = 0;
+            if (m > f->max_line) /* whole, but too long all the same */
+                em_conn_log(f->cx, 1,
+                            "bad record at %s: line longer than max_line (%zu bytes); skipped",
+                            f->where, f->max_line);
+            else
+                rc = em_source_out_record(out, data + pos, m, f->where);
             if (rc) {
                 *used = pos;
                 f->offset += pos;
@@ -380,7 +386,7 @@ static int deliver_lines(file_conn *f, em_source_out *out, const char *data, siz
         pos = end + (nl != NULL);
     }
     f->offset += pos;
-    if (partial && len - pos >= f->max_line) {
+    if (partial && len - pos > f->max_line) {
         /* an over-long line: report it once, drop what we have, skip the rest */
         em_conn_log(f->cx, 1, "bad record at %s: line longer than max_line (%zu bytes); skipped",
                     f->where, f->max_line);
@@ -422,18 +428,19 @@ static void close_current(file_conn *f)
     f->len = 0;
 }
 
-/* Map mode: makes sure the mapping holds f->offset and the max_line bytes
- * after it (or the file's end): the current window if it does, else a new
- * one from the page holding f->offset, MAP_WINDOW + max_line bytes long.
- * Returns 0 or EM_EIO. */
+/* Map mode: makes sure the mapping holds f->offset and the max_line + 1
+ * bytes after it (or the file's end): the current window if it does, else a
+ * new one from the page holding f->offset, MAP_WINDOW + max_line + 1 bytes
+ * (max_line + 1: a line of max_line bytes and its newline). Returns 0 or
+ * EM_EIO. */
 static int map_window(file_conn *f)
 {
     uint64_t mend = f->map_off + f->map_len;
-    if (f->map && f->offset >= f->map_off && (mend >= f->size || f->offset + f->max_line <= mend))
+    if (f->map && f->offset >= f->map_off && (mend >= f->size || f->offset + f->max_line < mend))
         return 0;
     unmap(f);
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t start = f->offset - f->offset % page, end = start + MAP_WINDOW + f->max_line;
+    uint64_t start = f->offset - f->offset % page, end = start + MAP_WINDOW + f->max_line + 1;
     if (end > f->size)
         end = f->size;
     if (end <= start)
