@@ -32,18 +32,33 @@ typedef struct em__number {
     int neg;
 } em__number;
 
-static inline size_t em__scan_number(const char *p, size_t n, em__number *sc)
+/* SWAR over eight bytes loaded little-endian (the first byte lowest): the
+ * number of leading ASCII digits (0-8), and the value of the first k
+ * (1-8) of them (Lemire's three multiplications, after shifting the digits
+ * to the top so the bytes below read as leading zeros). */
+static inline unsigned em__swar_ndigits(uint64_t w)
 {
-    size_t i = 0, start;
+    const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0);
+    uint64_t x = w ^ UINT64_C(0x3030303030303030);
+    uint64_t nd = (x & hi) | ((x + UINT64_C(0x0606060606060606)) & hi);
+    return nd ? (unsigned)__builtin_ctzll(nd) >> 3 : 8;
+}
+
+static inline uint64_t em__swar_value(uint64_t w, unsigned k)
+{
+    uint64_t v = (w & UINT64_C(0x0F0F0F0F0F0F0F0F)) << (8 * (8 - k));
+    v = (v * 2561) >> 8;
+    v = ((v & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+    return ((v & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+}
+
+/* The number's digits one at a time (near the end of the record, or more
+ * than seven digits in a part). */
+static inline size_t em__scan_number_bytes(const char *p, size_t n, size_t i, em__number *sc)
+{
+    size_t start;
     uint64_t v = 0;
     unsigned d;
-    sc->neg = 0;
-    sc->frac = 0;
-    sc->digits = 0;
-    if (n && p[0] == '-') {
-        sc->neg = 1;
-        i = 1;
-    }
     if (i >= n || (d = (unsigned)(unsigned char)p[i] - '0') > 9)
         return 0;
     start = i;
@@ -68,6 +83,43 @@ static inline size_t em__scan_number(const char *p, size_t n, em__number *sc)
         ndig += i - f;
     }
     if (ndig > 19 || (i < n && (p[i] == 'e' || p[i] == 'E')))
+        return 0;
+    sc->digits = v;
+    return i;
+}
+
+static inline size_t em__scan_number(const char *p, size_t n, em__number *sc)
+{
+    static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    size_t i = 0;
+    sc->neg = 0;
+    sc->frac = 0;
+    sc->digits = 0;
+    if (n && p[0] == '-') {
+        sc->neg = 1;
+        i = 1;
+    }
+    if (n - i < 18) /* room to load both parts eight bytes at a time */
+        return em__scan_number_bytes(p, n, i, sc);
+    uint64_t w, f;
+    memcpy(&w, p + i, 8);
+    unsigned k = em__swar_ndigits(w), kf;
+    if (k == 0 || k == 8)
+        return k ? em__scan_number_bytes(p, n, i, sc) : 0;
+    if (p[i] == '0')
+        k = 1; /* "0" ends there: a digit after it is the caller's error */
+    uint64_t v = em__swar_value(w, k);
+    i += k;
+    if (p[i] == '.') {
+        memcpy(&f, p + i + 1, 8);
+        kf = em__swar_ndigits(f);
+        if (kf == 0 || kf == 8)
+            return kf ? em__scan_number_bytes(p, n, sc->neg, sc) : 0;
+        v = v * pow10[kf] + em__swar_value(f, kf);
+        sc->frac = (int)kf;
+        i += 1 + kf;
+    }
+    if (p[i] == 'e' || p[i] == 'E')
         return 0;
     sc->digits = v;
     return i;

@@ -193,7 +193,10 @@ TEST(numbers_match_strtod_bit_for_bit)
         } else {
             tn = random_number(&seed, tok);
         }
-        int n = snprintf(line, sizeof line, "{\"d\":%s}", tok);
+        /* half the time with a long tail, so that the number is read
+         * eight bytes at a time, the other half near the record's end */
+        const char *tail = k % 2 ? ",\"t\":\"0123456789abcdef\"}" : "}";
+        int n = snprintf(line, sizeof line, "{\"d\":%s%s", tok, tail);
         if (parse(&f, line, (size_t)n) != 0) {
             bad++;
             continue;
@@ -205,7 +208,7 @@ TEST(numbers_match_strtod_bit_for_bit)
         }
         /* BIGINT: integers in range parse exactly, anything else is refused
          * unless it is integral (5.0) */
-        n = snprintf(line, sizeof line, "{\"i\":%s}", tok);
+        n = snprintf(line, sizeof line, "{\"i\":%s%s", tok, tail);
         int rc = parse(&f, line, (size_t)n);
         int integral = !strpbrk(tok, ".eE");
         if (integral) {
@@ -227,6 +230,14 @@ TEST(numbers_match_strtod_bit_for_bit)
     CHECK_EQ_INT(parse(&f, "{\"d\":-0}", 8), 0);
     CHECK(signbit(f.bb.b->cols[0].v.f64[last(&f)]));
     /* malformed numbers are bad records, wherever they stop */
+    static const char *const badlong[] = {"{\"d\":-,\"t\":\"0123456789abcdef\"}",
+                                          "{\"d\":1.,\"t\":\"0123456789abcdef\"}",
+                                          "{\"d\":01,\"t\":\"0123456789abcdef\"}",
+                                          "{\"d\":1.5e,\"t\":\"0123456789abcdef\"}",
+                                          "{\"x\":00.5,\"t\":\"0123456789abcdef\"}",
+                                          "{\"d\":-x1,\"t\":\"0123456789abcdef\"}"};
+    for (size_t k = 0; k < sizeof badlong / sizeof *badlong; k++)
+        CHECK_EQ_INT(parse(&f, badlong[k], strlen(badlong[k])), EM_EPARSE);
     static const char *const badnum[] = {"{\"d\":-}", "{\"d\":1.}", "{\"d\":.5}", "{\"d\":01}",
                                          "{\"d\":1.e5}", "{\"d\":1e}", "{\"d\":--1}",
                                          "{\"i\":1.}", "{\"x\":1.}", "{\"x\":01}", "{\"d\":1"};
