@@ -86,8 +86,11 @@ typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV } em__fmt_kind;
 
 typedef struct em__key_slot {
     uint8_t len;             /* 0: empty slot */
+    uint8_t toklen;          /* length of "name": (len + 3), 0 when over 16 */
     char name[EM__KEY_MAX];  /* the key's bytes, as written */
     int col;                 /* its column, or -1 (not in the schema) */
+    uint64_t tok[2], mask[2]; /* "name": as two little-endian words and the
+                               * mask of its bytes: one compare per key */
 } em__key_slot;
 
 struct em_reader {

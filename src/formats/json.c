@@ -640,6 +640,38 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/* Builds the slot's "name": token and mask (keys of up to 13 bytes). */
+static void key_token(em__key_slot *slot)
+{
+    unsigned char t[16] = {0}, m[16] = {0};
+    slot->toklen = 0;
+    if (slot->len + 3u > sizeof t) return;
+    t[0] = '"';
+    memcpy(t + 1, slot->name, slot->len);
+    t[slot->len + 1] = '"';
+    t[slot->len + 2] = ':';
+    memset(m, 0xff, slot->len + 3u);
+    for (int w = 0; w < 2; w++) {
+        slot->tok[w] = slot->mask[w] = 0;
+        for (int b = 7; b >= 0; b--) { /* little-endian, whatever the host */
+            slot->tok[w] = slot->tok[w] << 8 | t[w * 8 + b];
+            slot->mask[w] = slot->mask[w] << 8 | m[w * 8 + b];
+        }
+    }
+    slot->toklen = (uint8_t)(slot->len + 3);
+}
+
+/* 8 bytes at p as a little-endian word. */
+static inline uint64_t load_le64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
 /* Parses the key at s->i (the k-th of the record) and returns its column
  * (-1 if not in the schema); *rc gets a parse error. */
 static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
@@ -663,6 +695,7 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
             memcpy(slot->name, s->p + ks, kl);
             slot->len = (uint8_t)kl;
             slot->col = col;
+            key_token(slot);
         }
         return col;
     }
@@ -684,13 +717,23 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
         s.i++;
     } else {
         for (uint32_t k = 0;; k++) {
+            int col;
             skip_ws(&s);
-            if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
-            int col = key_column(r, &s, k, &rc);
-            if (rc) return rc;
-            skip_ws(&s);
-            if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
-            s.i++;
+            const em__key_slot *sl = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
+            if (sl && sl->toklen && n - s.i >= 16 &&
+                (((load_le64(p + s.i) ^ sl->tok[0]) & sl->mask[0]) |
+                 ((load_le64(p + s.i + 8) ^ sl->tok[1]) & sl->mask[1])) == 0) {
+                /* the key this slot saw last time, with its ':' */
+                col = sl->col;
+                s.i += sl->toklen;
+            } else {
+                if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
+                col = key_column(r, &s, k, &rc);
+                if (rc) return rc;
+                skip_ws(&s);
+                if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
+                s.i++;
+            }
             skip_ws(&s);
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
