@@ -88,7 +88,8 @@ static inline size_t em__scan_number_bytes(const char *p, size_t n, size_t i, em
     return i;
 }
 
-static inline size_t em__scan_number(const char *p, size_t n, em__number *sc)
+static inline __attribute__((always_inline)) size_t em__scan_number(const char *p, size_t n,
+                                                                   em__number *sc)
 {
     static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
     size_t i = 0;
