@@ -718,7 +718,6 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
     } else {
         for (uint32_t k = 0;; k++) {
             int col;
-            skip_ws(&s);
             const em__key_slot *sl = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
             if (sl && sl->toklen && n - s.i >= 16 &&
                 (((load_le64(p + s.i) ^ sl->tok[0]) & sl->mask[0]) |
@@ -727,6 +726,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
                 col = sl->col;
                 s.i += sl->toklen;
             } else {
+                skip_ws(&s);
                 if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
                 col = key_column(r, &s, k, &rc);
                 if (rc) return rc;
@@ -747,6 +747,10 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             } else
                 rc = parse_value(r, &s, bb, (uint32_t)col);
             if (rc) return rc;
+            if (s.i < n && p[s.i] == ',') { /* no blank before it: the usual case */
+                s.i++;
+                continue;
+            }
             skip_ws(&s);
             if (s.i < n && p[s.i] == ',') {
                 s.i++;

@@ -345,6 +345,20 @@ TEST(records_ending_at_the_end_of_a_mapping)
         bad += !(rc == EM_EPARSE || (k == 0 && rc == EM_EOF));
     }
     CHECK_EQ_INT(bad, 0);
+    /* blanks anywhere between tokens, before and after the key slots have
+     * learnt this key order, give the same row */
+    static const char *const spaced[] = {
+        "{\"d\":2.5,\"i\":3,\"t\":\"x\",\"ts\":1000}",
+        "{ \"d\" : 2.5 , \"i\":3,\"t\" :\"x\"\t,\r\"ts\":\n1000 }",
+        "{\"d\":2.5,\"i\":3,\"t\":\"x\",\"ts\":1000}",
+        "  {\"d\":\t2.5,\"i\" :3 ,\"t\": \"x\",\"ts\" : 1000}  "};
+    for (size_t k = 0; k < sizeof spaced / sizeof *spaced; k++) {
+        CHECK_EQ_INT(parse(&f, spaced[k], strlen(spaced[k])), 0);
+        CHECK(f.bb.b->cols[0].v.f64[last(&f)] == 2.5);
+        CHECK_EQ_INT(f.bb.b->cols[1].v.i64[last(&f)], 3);
+        CHECK_EQ_INT(em_column_text(&f.bb.b->cols[2], last(&f)).len, 1);
+        CHECK_EQ_INT(f.bb.b->cols[3].v.i64[last(&f)], 1000000);
+    }
     /* a value that is the last byte of the mapping */
     CHECK_EQ_INT(parse(&f, guarded_put(&g, "{\"d\":5", 6), 6), EM_EPARSE);
     CHECK_EQ_INT(parse(&f, guarded_put(&g, "{\"i\":-", 6), 6), EM_EPARSE);
