@@ -738,8 +738,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
             if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
-                em__number sc;
-                size_t len = em__scan_number(p + s.i, n - s.i, &sc);
+                size_t len = em__skip_number(p + s.i, n - s.i);
                 if (len)
                     s.i += len;
                 else

@@ -126,6 +126,30 @@ static inline __attribute__((always_inline)) size_t em__scan_number(const char *
     return i;
 }
 
+/* em__scan_number's length without its value, for the fields a job does
+ * not read: the same shapes are accepted (0 otherwise). */
+static inline __attribute__((always_inline)) size_t em__skip_number(const char *p, size_t n)
+{
+    em__number sc;
+    size_t i = n && p[0] == '-';
+    if (n - i < 18)
+        return em__scan_number(p, n, &sc);
+    uint64_t w, f;
+    memcpy(&w, p + i, 8);
+    unsigned k = em__swar_ndigits(w), kf;
+    if (k == 0 || k == 8)
+        return k ? em__scan_number(p, n, &sc) : 0;
+    i += p[i] == '0' ? 1 : k;
+    if (p[i] == '.') {
+        memcpy(&f, p + i + 1, 8);
+        kf = em__swar_ndigits(f);
+        if (kf == 0 || kf == 8)
+            return kf ? em__scan_number(p, n, &sc) : 0;
+        i += 1 + kf;
+    }
+    return p[i] == 'e' || p[i] == 'E' ? 0 : i;
+}
+
 /* The number as a double, exactly (Clinger's fast path: digits < 2^53 and
  * 10^frac are both exact doubles, so one IEEE division rounds correctly and
  * equals strtod). Returns 0, or -1 when strtod must decide. */
