@@ -223,7 +223,7 @@ static inline void mark(em_batch_builder *bb, uint32_t col)
     em__batch_builder_mark(bb, col);
 }
 
-int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n)
+int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n)
 {
     em_column *c = &bb->b->cols[col];
     uint32_t row = bb->b->nrows;

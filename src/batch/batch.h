@@ -14,6 +14,7 @@
 #include "ember/types.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Rows per batch that sources and operators aim for: big enough to amortise
  * per-batch work, small enough that a batch's columns stay in L2. */
@@ -114,7 +115,32 @@ static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col,
     bb->b->cols[col].v.b[bb->b->nrows] = v ? 1 : 0;
     em__batch_builder_mark(bb, col);
 }
-int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+/* TEXT: inline while the column's text space has room (short values are
+ * copied with two overlapping loads instead of a memcpy call); growing is
+ * out of line. Returns 0, EM_ELIMIT (over 2 GiB) or EM_ENOMEM. */
+static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p,
+                                            size_t n)
+{
+    em_column *c = &bb->b->cols[col];
+    uint32_t row = bb->b->nrows, start = (uint32_t)c->v.off[row];
+    if (n > c->data_cap - start)
+        return em__batch_builder_set_text_grow(bb, col, p, n);
+    char *d = c->data + start;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else {
+        memcpy(d, p, n);
+    }
+    c->v.off[row + 1] = (int32_t)(start + n);
+    c->data_len = start + (uint32_t)n;
+    em__batch_builder_mark(bb, col);
+    return 0;
+}
 int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col);
 /* Fills unset columns with NULL and advances to the next row. */
 int em_batch_builder_end_row(em_batch_builder *bb);
