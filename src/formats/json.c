@@ -149,9 +149,9 @@ static int parse_i64(const char *p, size_t n, int64_t *out)
     lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < n; i++) {
         unsigned d = (unsigned)(p[i] - '0');
-        if (v > (lim - d) / 10) return -1;
-        v = v * 10 + d;
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) return -1;
     }
+    if (v > lim) return -1;
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
@@ -556,11 +556,17 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
     em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
     size_t ps, pl;
-    if ((t == EM_TYPE_DOUBLE || t == EM_TYPE_BIGINT) && c != '"') { /* a plain number, one pass */
+    if (t != EM_TYPE_TEXT && t != EM_TYPE_BOOLEAN && c != '"') { /* a plain number, one pass */
         em__number sc;
         double dv;
         int64_t iv;
         size_t k = em__scan_number(s->p + s->i, s->n - s->i, &sc);
+        if (k && t == EM_TYPE_TIMESTAMP && em__number_i64(&sc, &iv) == 0 &&
+            !__builtin_mul_overflow(iv, r->ts_mul, &iv)) {
+            s->i += k;
+            em_batch_builder_set_i64(bb, col, iv);
+            return 0;
+        }
         if (k && t == EM_TYPE_DOUBLE && em__number_f64(&sc, &dv) == 0) {
             s->i += k;
             em_batch_builder_set_f64(bb, col, dv);
@@ -738,9 +744,11 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
             if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
-                size_t len = em__skip_number(p + s.i, n - s.i);
+                size_t len = em__skip_number(p + s.i, n - s.i), ps, pl;
                 if (len)
                     s.i += len;
+                else if (s.i < n && p[s.i] == '"' && plain_string(&s, &ps, &pl))
+                    ; /* a plain string, skipped */
                 else
                     rc = skip_value(&s, 1);
             } else

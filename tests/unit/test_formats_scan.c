@@ -223,6 +223,14 @@ TEST(numbers_match_strtod_bit_for_bit)
             } else {
                 bad += rc != 0 || f.bb.b->cols[1].v.i64[last(&f)] != v;
             }
+            /* TIMESTAMP: milliseconds, exact while v * 1000 fits */
+            n = snprintf(line, sizeof line, "{\"ts\":%s%s", tok, tail);
+            rc = parse(&f, line, (size_t)n);
+            long long us;
+            if (errno != ERANGE && !__builtin_mul_overflow(v, 1000LL, &us))
+                bad += rc != 0 || f.bb.b->cols[3].v.i64[last(&f)] != us;
+            else /* past the range of a TIMESTAMP */
+                bad += rc != EM_EPARSE;
         } else if (rc == 0) {
             double v = f.bb.b->cols[1].v.i64[last(&f)];
             bad += v != want; /* only an integral value may be accepted */
