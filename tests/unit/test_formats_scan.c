@@ -298,10 +298,10 @@ TEST(strings_escapes_and_utf8_at_every_offset)
         {"\xe0\x80\xaf", NULL},                                            /* overlong */
         {"\x01", NULL},      {"\\x", NULL},           {"\\ud83d", NULL},
     };
-    char line[400], want[200];
+    char line[400], want[300];
     int bad = 0;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        for (size_t len = 0; len <= 70; len++) {
+        for (size_t len = 0; len <= 140; len++) {
             for (size_t k = 0; k <= len; k++) {
                 int n = text_line(line, len, k, cases[c].in, strlen(cases[c].in));
                 const char *at = guarded_put(&g, line, (size_t)n);
