@@ -236,6 +236,8 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us);
+
 int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
                      size_t pos, em_errbuf *err)
 {
@@ -244,11 +246,34 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
     int csv = r->kind == EM__FMT_CSV;
     int is_int;
     if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s, n);
-    /* CSV fields are text for every type: trim blanks around the value */
-    em_slice v = csv ? em_slice_trim(em_slice_of(s, n)) : em_slice_of(s, n);
+    /* CSV fields are text for every type: trim blanks around the value
+     * (no call when it has none at either end, the usual case) */
+    em_slice v = em_slice_of(s, n);
+    if (csv && n && ((unsigned char)s[0] <= ' ' || (unsigned char)s[n - 1] <= ' '))
+        v = em_slice_trim(v);
     size_t vpos = pos + (size_t)(v.ptr - s);
+    if (csv && t != EM_TYPE_BOOLEAN && v.len) { /* a plain number, one pass */
+        em__number sc;
+        double dv;
+        int64_t iv;
+        if (em__scan_number(v.ptr, v.len, &sc) == v.len) {
+            if (t == EM_TYPE_DOUBLE && em__number_f64(&sc, &dv) == 0) {
+                em_batch_builder_set_f64(bb, col, dv);
+                return 0;
+            }
+            if ((t == EM_TYPE_BIGINT || t == EM_TYPE_TIMESTAMP) && em__number_i64(&sc, &iv) == 0 &&
+                (t == EM_TYPE_BIGINT || !__builtin_mul_overflow(iv, r->ts_mul, &iv))) {
+                em_batch_builder_set_i64(bb, col, iv);
+                return 0;
+            }
+        }
+    }
     if (t == EM_TYPE_TIMESTAMP) {
         int64_t us;
+        if (fast_iso_ts(r, v.ptr, v.len, &us) == 0) {
+            em_batch_builder_set_i64(bb, col, us);
+            return 0;
+        }
         if (csv && v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
             return set_number(r, bb, col, v.ptr, v.len, is_int, vpos, err);
         if (em_ts_parse(v.ptr, v.len, &us) != 0)
