@@ -96,6 +96,7 @@ typedef struct em__key_slot {
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
+    em_type *types;  /* the schema's column types, in one array */
     int64_t ts_mul; /* microseconds per numeric timestamp unit */
     em_buf scratch; /* decoded strings / unquoted fields */
     em__key_slot keys[EM__KEY_SLOTS];

@@ -54,6 +54,13 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
     if (!r) return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
     r->kind = kind;
     r->schema = schema;
+    r->types = em_malloc((schema->nfields ? schema->nfields : 1) * sizeof *r->types);
+    if (!r->types) {
+        em_free(r);
+        return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
+    }
+    for (uint32_t i = 0; i < schema->nfields; i++)
+        r->types[i] = schema->fields[i].type;
     r->ts_mul = mul;
     em_buf_init(&r->scratch, SCRATCH_MAX);
     *out = r;
@@ -64,6 +71,7 @@ void em_reader_destroy(em_reader *r)
 {
     if (!r) return;
     em_buf_release(&r->scratch);
+    em_free(r->types);
     em_free(r);
 }
 
@@ -600,11 +608,10 @@ static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
 }
 
 /* Parses the value at s->i into column col. */
-static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
+static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col, em_type t)
 {
     int rc, is_int;
     size_t pos = s->i;
-    em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
     size_t ps, pl;
     if (t != EM_TYPE_TEXT && t != EM_TYPE_BOOLEAN && c != '"') { /* a plain number, one pass */
@@ -765,6 +772,9 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
 {
     jp s = {p, n, 0, err};
     int rc;
+    /* loop invariants the compiler cannot hoist past the builder's stores */
+    const uint32_t *set_row = bb->set_row, tag = bb->b->nrows + 1;
+    const em_type *types = r->types;
     skip_ws(&s);
     if (s.i >= n || p[s.i] != '{')
         return jerr(&s, "expected '{' (each line must be one JSON object)");
@@ -794,7 +804,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
             skip_ws(&s);
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
-            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
+            if (col < 0 || set_row[col] == tag) {
                 size_t len = em__skip_number(p + s.i, n - s.i), ps, pl;
                 if (len)
                     s.i += len;
@@ -803,7 +813,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
                 else
                     rc = skip_value(&s, 1);
             } else
-                rc = parse_value(r, &s, bb, (uint32_t)col);
+                rc = parse_value(r, &s, bb, (uint32_t)col, types[col]);
             if (rc) return rc;
             if (s.i < n && p[s.i] == ',') { /* no blank before it: the usual case */
                 s.i++;
