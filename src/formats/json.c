@@ -554,11 +554,15 @@ static int skip_value(jp *s, int depth)
     return 0;
 }
 
-/* Two digits at p, or -1. */
-static inline int two_digits(const char *p)
+/* 8 bytes at p as a little-endian word. */
+static inline uint64_t load_le64(const char *p)
 {
-    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
-    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
 }
 
 /* The common timestamp shape "YYYY-MM-DDTHH:MM:SS[.f...]Z" without
@@ -571,7 +575,8 @@ static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
         p[16] != ':' || p[n - 1] != 'Z')
         return -1;
     int64_t days;
-    if (r->ts_date_ok && memcmp(p, r->ts_date, 10) == 0) {
+    if (r->ts_date_ok && load_le64(p) == load_le64(r->ts_date) && p[8] == r->ts_date[8] &&
+        p[9] == r->ts_date[9]) {
         days = r->ts_days;
     } else {
         int64_t d0;
@@ -584,11 +589,24 @@ static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
         r->ts_days = days;
         r->ts_date_ok = 1;
     }
-    int h = two_digits(p + 11), mi = two_digits(p + 14), se = two_digits(p + 17);
-    if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 60) return -1;
+    /* "HH:MM:SS" in one word: digits xor '0' must be 0-9, the colons xor
+     * ':' must be 0 (bytes 2 and 5) */
+    const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0);
+    uint64_t x = load_le64(p + 11) ^ UINT64_C(0x30303A30303A3030);
+    if ((x & UINT64_C(0x0000FF0000FF0000)) || (x & hi) || ((x + UINT64_C(0x0606060606060606)) & hi))
+        return -1;
+#define TS_BYTE(k) ((int)((x >> (8 * (k))) & 0xF))
+    int h = TS_BYTE(0) * 10 + TS_BYTE(1), mi = TS_BYTE(3) * 10 + TS_BYTE(4);
+    int se = TS_BYTE(6) * 10 + TS_BYTE(7);
+#undef TS_BYTE
+    if (h > 23 || mi > 59 || se > 60) return -1;
     int64_t frac = 0;
     size_t i = 19;
-    if (i < n - 1) {
+    if (n == 24 && p[19] == '.') { /* milliseconds, the usual case */
+        unsigned a = (unsigned)(p[20] - '0'), b = (unsigned)(p[21] - '0'), c = (unsigned)(p[22] - '0');
+        if (a > 9 || b > 9 || c > 9) return -1;
+        frac = (int64_t)(a * 100 + b * 10 + c) * 1000;
+    } else if (i < n - 1) {
         if (p[i] != '.') return -1;
         int nd = 0;
         for (i++; i < n - 1; i++) {
@@ -725,16 +743,6 @@ static void key_token(em__key_slot *slot)
     slot->toklen = (uint8_t)(slot->len + 3);
 }
 
-/* 8 bytes at p as a little-endian word. */
-static inline uint64_t load_le64(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
 
 /* Parses the key at s->i (the k-th of the record) and returns its column
  * (-1 if not in the schema); *rc gets a parse error. */

@@ -9,6 +9,7 @@
  * end of a mapping, and all their prefixes.
  */
 #include "batch/batch.h"
+#include "core/clock.h"
 #include "core/errbuf.h"
 #include "core/mem.h"
 #include "ember/error.h"
@@ -303,6 +304,48 @@ TEST(numbers_match_strtod_bit_for_bit)
     fx_release(&f);
 }
 
+TEST(iso_timestamps_match_the_general_parser)
+{
+    fx f;
+    fx_init(&f);
+    uint64_t seed = 777;
+    int bad = 0, accepted = 0, shown = 0;
+    char ts[64], line[128];
+    for (int k = 0; k < 30000; k++) {
+        /* mostly valid, sometimes out of range or malformed at a random byte */
+        int y = 1970 + (int)(rng(&seed) % 80), mo = 1 + (int)(rng(&seed) % 12);
+        int d = 1 + (int)(rng(&seed) % 28), h = (int)(rng(&seed) % 25), mi = (int)(rng(&seed) % 61);
+        int se = (int)(rng(&seed) % 62), nd = (int)(rng(&seed) % 11) - 1;
+        int n = sprintf(ts, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, se);
+        if (nd >= 0) {
+            ts[n++] = '.';
+            for (int j = 0; j < nd; j++)
+                ts[n++] = (char)('0' + rng(&seed) % 10);
+        }
+        ts[n++] = rng(&seed) % 20 ? 'Z' : '+';
+        ts[n] = 0;
+        if (rng(&seed) % 8 == 0)
+            ts[rng(&seed) % (uint64_t)n] = "x:-.T9 "[rng(&seed) % 7];
+        int64_t want;
+        int wrc = em_ts_parse(ts, (size_t)n, &want);
+        int ln = snprintf(line, sizeof line, "{\"ts\":\"%s\",\"t\":\"0123456789abcdef\"}", ts);
+        int rc = parse(&f, line, (size_t)ln);
+        if (wrc == 0) {
+            accepted++;
+            bad += rc != 0 || f.bb.b->cols[3].v.i64[last(&f)] != want;
+        } else {
+            bad += rc != EM_EPARSE;
+        }
+        if (bad && !shown) {
+            printf("    %s: general parser %d (%lld), reader %d\n", ts, wrc, (long long)want, rc);
+            shown = 1;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(accepted > 10000);
+    fx_release(&f);
+}
+
 /* A TEXT value of length len built from 'a'..'z', with ins (its own
  * length) inserted at offset k; returns the line length. */
 static int text_line(char *line, size_t len, size_t k, const char *ins, size_t inslen)
@@ -429,6 +472,7 @@ int main(void)
 {
     RUN(scan_plain_every_width_every_offset);
     RUN(numbers_match_strtod_bit_for_bit);
+    RUN(iso_timestamps_match_the_general_parser);
     RUN(strings_escapes_and_utf8_at_every_offset);
     RUN(records_ending_at_the_end_of_a_mapping);
     return t_done();
