@@ -351,10 +351,14 @@ static int deliver_lines(file_conn *f, em_source_out *out, const char *data, siz
 {
     size_t pos = 0;
     bool partial = false; /* stopped at a line without its newline */
+    /* a line takes at most one record of room: ask the engine again only
+     * when this count runs out */
+    uint32_t room = em_source_out_room(out);
     *used = 0;
     while (pos < len) {
-        if (em_source_out_room(out) == 0)
+        if (room == 0 && (room = em_source_out_room(out)) == 0)
             break;
+        room--;
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - data) : len;
         if (!nl && !at_eof) {
