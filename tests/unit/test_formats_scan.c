@@ -346,6 +346,52 @@ TEST(iso_timestamps_match_the_general_parser)
     fx_release(&f);
 }
 
+/* The writer's double text: the first of %.15g, %.16g, %.17g that reads
+ * back, as snprintf prints it. */
+static void ref_double(double v, char *out)
+{
+    for (int p = 15; p <= 17; p++) {
+        snprintf(out, 40, "%.*g", p, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+TEST(double_text_matches_printf)
+{
+    uint64_t seed = 4242;
+    int bad = 0, shown = 0;
+    char got[40], want[40];
+    for (int k = 0; k < 200000; k++) {
+        double v;
+        uint64_t r = rng(&seed);
+        switch (k % 4) {
+        case 0: /* a reading: up to 4 decimals */
+            v = (double)(int64_t)(r % 2000000) / em__pow10_exact[r >> 60 & 3] - 1000;
+            break;
+        case 1: /* an average of readings */
+            v = (double)(r % 100000) / 7.0 / em__pow10_exact[r >> 61 & 3];
+            break;
+        case 2: /* any finite double of 1e-6 .. 1e17 */
+            v = ldexp((double)(r >> 11) / 9007199254740992.0 + 0.5, (int)(rng(&seed) % 76) - 20);
+            break;
+        default: /* n.5 and other halves, and integers near 1e15 */
+            v = (double)(r % 4000000) / 2 + (r & 1 ? 999999999999000.0 : 0);
+            break;
+        }
+        if (r >> 63)
+            v = -v;
+        size_t n = em__fmt_double(v, got);
+        ref_double(v, want);
+        if (n != strlen(want) || strcmp(got, want) != 0) {
+            if (!shown++)
+                printf("    %.17g: writer \"%s\", printf \"%s\"\n", v, got, want);
+            bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* A TEXT value of length len built from 'a'..'z', with ins (its own
  * length) inserted at offset k; returns the line length. */
 static int text_line(char *line, size_t len, size_t k, const char *ins, size_t inslen)
@@ -473,6 +519,7 @@ int main(void)
     RUN(scan_plain_every_width_every_offset);
     RUN(numbers_match_strtod_bit_for_bit);
     RUN(iso_timestamps_match_the_general_parser);
+    RUN(double_text_matches_printf);
     RUN(strings_escapes_and_utf8_at_every_offset);
     RUN(records_ending_at_the_end_of_a_mapping);
     return t_done();
