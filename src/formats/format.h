@@ -122,6 +122,16 @@ size_t em__utf8_seq(const unsigned char *s, size_t n);
 int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
                      size_t pos, em_errbuf *err);
 
+/* convert.c, for json.c: a number token's length (0 if none; *is_int when
+ * it has no fraction or exponent); storing a validated token into col;
+ * the "expected TYPE, got WHAT" bad record; an ISO timestamp of the usual
+ * shape "YYYY-MM-DDTHH:MM:SS[.f]Z" (0 and *us, or -1: em_ts_parse decides). */
+size_t em__fmt_scan_number(const char *p, size_t n, int *is_int);
+int em__fmt_set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
+                       int is_int, size_t pos, em_errbuf *err);
+int em__fmt_bad_type(em_reader *r, uint32_t col, const char *got, size_t pos, em_errbuf *err);
+int em__fmt_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us);
+
 /* 10^0 .. 10^22, the powers of ten exact as doubles. */
 extern const double em__pow10_exact[23];
 

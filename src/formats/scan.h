@@ -21,6 +21,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* 8 bytes at p as a little-endian word (whatever the host's order). */
+static inline uint64_t em__load_le64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
 /* A plain number at p (n bytes available): [-](0|[1-9][0-9]*)[.[0-9]+]
  * with at most 19 digits, not followed by 'e' or 'E'. Returns its length
  * with sc filled, or 0 for any other shape (an exponent, more digits, not a
