@@ -93,6 +93,11 @@ int em__bench_job_run(const char *sql, const em_connector *const *extra, uint32_
  * path gets its name (the caller unlinks it). Returns 0 or EM_EIO/EM_ELIMIT. */
 int em__bench_tmpfile(char *path, size_t cap, const char *stem, FILE **out);
 
+/* Closes a benchmark's input file after writing it out to disk (fsync),
+ * so the kernel's writeback of it does not compete with the timed region;
+ * its pages stay in the page cache. Returns 0 or EM_EIO. */
+int em__bench_close_synced(FILE *f);
+
 /* Resets the process's peak RSS (VmHWM) to its current RSS, after giving
  * freed heap back to the system, so peak_rss_bytes is this benchmark's. */
 void em__bench_rss_reset(void);
