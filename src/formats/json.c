@@ -477,7 +477,7 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
 static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
 {
     jp s = {p, n, 0, err};
-    int rc;
+    int rc = 0;
     /* loop invariants the compiler cannot hoist past the builder's stores */
     const uint32_t *set_row = bb->set_row, tag = bb->b->nrows + 1;
     const em_type *types = r->types;
@@ -498,6 +498,7 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
                 /* the key this slot saw last time, with its ':' */
                 col = sl->col;
                 s.i += sl->toklen;
+                rc = 0;
             } else {
                 skip_ws(&s);
                 if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
