@@ -119,6 +119,7 @@ static const group groups[] = {
     {em__bench_durable, &em__bench_durable_n},
     {em__bench_snapshot, &em__bench_snapshot_n},
     {em__bench_sensor, &em__bench_sensor_n},
+    {em__bench_formats, &em__bench_formats_n},
     {em__bench_nexmark, &em__bench_nexmark_n},
     {em__bench_latency, &em__bench_latency_n},
     {em__bench_footprint, &em__bench_footprint_n},

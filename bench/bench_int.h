@@ -55,6 +55,10 @@ extern const uint32_t em__bench_snapshot_n;
 extern const em__bench_def em__bench_sensor[];
 extern const uint32_t em__bench_sensor_n;
 
+/* bench_formats.c: format_json, format_csv (readers only, from memory) */
+extern const em__bench_def em__bench_formats[];
+extern const uint32_t em__bench_formats_n;
+
 /* bench_nexmark.c: nexmark-q0 ... q8 */
 extern const em__bench_def em__bench_nexmark[];
 extern const uint32_t em__bench_nexmark_n;
@@ -95,6 +99,11 @@ int em__bench_job_run(const char *sql, const em_connector *const *extra, uint32_
 /* Creates $TMPDIR/ember-bench-STEM.XXXXXX (or under /tmp) for writing:
  * path gets its name (the caller unlinks it). Returns 0 or EM_EIO/EM_ELIMIT. */
 int em__bench_tmpfile(char *path, size_t cap, const char *stem, FILE **out);
+
+/* Closes a benchmark's input file after writing it out to disk (fsync),
+ * so the kernel's writeback of it does not compete with the timed region;
+ * its pages stay in the page cache. Returns 0 or EM_EIO. */
+int em__bench_close_synced(FILE *f);
 
 /* Resets the process's peak RSS (VmHWM) to its current RSS, after giving
  * freed heap back to the system, so peak_rss_bytes is this benchmark's. */

@@ -121,6 +121,13 @@ int em__bench_job_run(const char *sql, const em_connector *const *extra, uint32_
     return rc;
 }
 
+int em__bench_close_synced(FILE *f)
+{
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    return bad ? EM_EIO : 0;
+}
+
 int em__bench_tmpfile(char *path, size_t cap, const char *stem, FILE **out)
 {
     const char *dir = getenv("TMPDIR");

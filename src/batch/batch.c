@@ -220,28 +220,10 @@ int em_batch_builder_init(em_batch_builder *bb, const em_schema *s, uint32_t cap
 
 static inline void mark(em_batch_builder *bb, uint32_t col)
 {
-    bb->set_row[col] = bb->b->nrows + 1;
+    em__batch_builder_mark(bb, col);
 }
 
-void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v)
-{
-    bb->b->cols[col].v.i64[bb->b->nrows] = v;
-    mark(bb, col);
-}
-
-void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v)
-{
-    bb->b->cols[col].v.f64[bb->b->nrows] = v;
-    mark(bb, col);
-}
-
-void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v)
-{
-    bb->b->cols[col].v.b[bb->b->nrows] = v ? 1 : 0;
-    mark(bb, col);
-}
-
-int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n)
+int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n)
 {
     em_column *c = &bb->b->cols[col];
     uint32_t row = bb->b->nrows;
@@ -298,13 +280,16 @@ int em_batch_builder_end_row(em_batch_builder *bb)
     uint32_t row = b->nrows;
     if (row >= bb->cap)
         return EM_ELIMIT;
-    for (uint32_t i = 0; i < b->ncols; i++) {
-        if (bb->set_row[i] != row + 1) {
-            int rc = em_batch_builder_set_null(bb, i);
-            if (rc)
-                return rc;
+    if (bb->nset < b->ncols) {
+        for (uint32_t i = 0; i < b->ncols; i++) {
+            if (bb->set_row[i] != row + 1) {
+                int rc = em_batch_builder_set_null(bb, i);
+                if (rc)
+                    return rc;
+            }
         }
     }
+    bb->nset = 0;
     b->nrows = row + 1;
     b->nsel = b->nrows;
     for (uint32_t i = 0; i < b->ncols; i++)
@@ -330,6 +315,7 @@ void em_batch_builder_abort_row(em_batch_builder *bb)
             bb->set_row[i] = 0;
         }
     }
+    bb->nset = 0;
 }
 
 em_batch *em_batch_builder_finish(em_batch_builder *bb)

@@ -14,6 +14,7 @@
 #include "ember/types.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Rows per batch that sources and operators aim for: big enough to amortise
  * per-batch work, small enough that a batch's columns stay in L2. */
@@ -80,6 +81,8 @@ typedef struct em_batch_builder {
     em_batch *b;          /* the batch being filled; b->nrows = rows ended */
     em_arena *arena;
     uint32_t cap;         /* rows the columns can hold */
+    uint32_t nset;        /* columns set on the current row (end_row skips
+                           * its NULL fill when all are) */
     uint32_t *set_row;    /* per column: 1 + last row index set, 0 if none */
 } em_batch_builder;
 
@@ -89,11 +92,55 @@ static inline bool em_batch_builder_full(const em_batch_builder *bb)
 {
     return bb->b->nrows >= bb->cap;
 }
-/* Setters for the current row (bb->b->nrows). TEXT copies the bytes. */
-void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v);
-void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v);
-void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v);
-int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+/* Setters for the current row (bb->b->nrows). TEXT copies the bytes. The
+ * fixed-width ones are inline: readers call them once per value. */
+static inline void em__batch_builder_mark(em_batch_builder *bb, uint32_t col)
+{
+    uint32_t tag = bb->b->nrows + 1;
+    bb->nset += bb->set_row[col] != tag;
+    bb->set_row[col] = tag;
+}
+static inline void em_batch_builder_set_i64(em_batch_builder *bb, uint32_t col, int64_t v)
+{
+    bb->b->cols[col].v.i64[bb->b->nrows] = v;
+    em__batch_builder_mark(bb, col);
+}
+static inline void em_batch_builder_set_f64(em_batch_builder *bb, uint32_t col, double v)
+{
+    bb->b->cols[col].v.f64[bb->b->nrows] = v;
+    em__batch_builder_mark(bb, col);
+}
+static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col, bool v)
+{
+    bb->b->cols[col].v.b[bb->b->nrows] = v ? 1 : 0;
+    em__batch_builder_mark(bb, col);
+}
+int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+/* TEXT: inline while the column's text space has room (short values are
+ * copied with two overlapping loads instead of a memcpy call); growing is
+ * out of line. Returns 0, EM_ELIMIT (over 2 GiB) or EM_ENOMEM. */
+static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, const char *p,
+                                            size_t n)
+{
+    em_column *c = &bb->b->cols[col];
+    uint32_t row = bb->b->nrows, start = (uint32_t)c->v.off[row];
+    if (n > c->data_cap - start)
+        return em__batch_builder_set_text_grow(bb, col, p, n);
+    char *d = c->data + start;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else {
+        memcpy(d, p, n);
+    }
+    c->v.off[row + 1] = (int32_t)(start + n);
+    c->data_len = start + (uint32_t)n;
+    em__batch_builder_mark(bb, col);
+    return 0;
+}
 int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col);
 /* Fills unset columns with NULL and advances to the next row. */
 int em_batch_builder_end_row(em_batch_builder *bb);

@@ -111,6 +111,15 @@ int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, e
             rc = em_batch_builder_set_null(bb, col);
         } else {
             for (size_t k = 0; k < vlen;) {
+                uint64_t w8;
+                if (vlen - k >= 8 && (memcpy(&w8, v + k, 8), !(w8 & UINT64_C(0x8080808080808080)))) {
+                    k += 8; /* eight ASCII bytes */
+                    continue;
+                }
+                if ((unsigned char)v[k] < 0x80) {
+                    k++;
+                    continue;
+                }
                 size_t q = em__utf8_seq((const unsigned char *)v + k, vlen - k);
                 if (!q)
                     return em_errf(err, EM_EPARSE, "column %u (\"%s\"): invalid UTF-8 at byte %zu",

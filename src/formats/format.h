@@ -89,13 +89,17 @@ typedef enum em__fmt_kind { EM__FMT_JSON = 1, EM__FMT_CSV, EM__FMT_INFLUX } em__
 
 typedef struct em__key_slot {
     uint8_t len;             /* 0: empty slot */
+    uint8_t toklen;          /* length of "name": (len + 3), 0 when over 16 */
     char name[EM__KEY_MAX];  /* the key's bytes, as written */
     int col;                 /* its column, or -1 (not in the schema) */
+    uint64_t tok[2], mask[2]; /* "name": as two little-endian words and the
+                               * mask of its bytes: one compare per key */
 } em__key_slot;
 
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
+    em_type *types;  /* the schema's column types, in one array */
     int64_t ts_mul; /* microseconds per numeric timestamp unit */
     em_buf scratch; /* decoded strings / unquoted fields */
     em__key_slot keys[EM__KEY_SLOTS];
@@ -121,6 +125,16 @@ size_t em__utf8_seq(const unsigned char *s, size_t n);
  * messages. Returns 0, EM_EPARSE (message in err), or EM_ENOMEM/EM_ELIMIT. */
 int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
                      size_t pos, em_errbuf *err);
+
+/* convert.c, for json.c: a number token's length (0 if none; *is_int when
+ * it has no fraction or exponent); storing a validated token into col;
+ * the "expected TYPE, got WHAT" bad record; an ISO timestamp of the usual
+ * shape "YYYY-MM-DDTHH:MM:SS[.f]Z" (0 and *us, or -1: em_ts_parse decides). */
+size_t em__fmt_scan_number(const char *p, size_t n, int *is_int);
+int em__fmt_set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
+                       int is_int, size_t pos, em_errbuf *err);
+int em__fmt_bad_type(em_reader *r, uint32_t col, const char *got, size_t pos, em_errbuf *err);
+int em__fmt_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us);
 
 /* 10^0 .. 10^22, the powers of ten exact as doubles. */
 extern const double em__pow10_exact[23];

@@ -1,6 +1,7 @@
 /*
- * formats/json.c - NDJSON reader, the reader handle and the value
- * conversions shared with csv.c (the writer is json_write.c).
+ * formats/json.c - the NDJSON reader and the reader handle (value
+ * conversions shared with csv.c are in convert.c, the scanning primitives
+ * in scan.h/scan.c, the writer in json_write.c).
  *
  * The reader scans one object without building a DOM: each key is looked up
  * in the schema (case-insensitive) and its value is parsed straight into the
@@ -8,6 +9,7 @@
  * A key that repeats within a record keeps its first value.
  */
 #include "formats/format.h"
+#include "formats/scan.h"
 
 #include "core/clock.h"
 #include "ember/error.h"
@@ -57,6 +59,13 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
     if (!r) return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
     r->kind = kind;
     r->schema = schema;
+    r->types = em_malloc((schema->nfields ? schema->nfields : 1) * sizeof *r->types);
+    if (!r->types) {
+        em_free(r);
+        return em_errf(err, EM_ENOMEM, "out of memory creating %s reader", format);
+    }
+    for (uint32_t i = 0; i < schema->nfields; i++)
+        r->types[i] = schema->fields[i].type;
     r->ts_mul = mul;
     em_buf_init(&r->scratch, SCRATCH_MAX);
     *out = r;
@@ -68,250 +77,13 @@ void em_reader_destroy(em_reader *r)
     if (!r) return;
     em_buf_release(&r->scratch);
     em__lp_free(r->lp);
+    em_free(r->types);
     em_free(r);
-}
-
-/* ---- shared conversions ---- */
-
-size_t em__utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
-        if (c == 0xED && s[1] > 0x9F) return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] > 0x8F) return 0;
-        return 4;
-    }
-    return 0;
-}
-
-/* "field \"pm25\"" (JSON) or "column 3 (\"pm25\")" (CSV), for messages. */
-static const char *label(const em_reader *r, uint32_t col, char *buf, size_t cap)
-{
-    if (r->kind == EM__FMT_CSV)
-        snprintf(buf, cap, "column %u (\"%s\")", col + 1, r->schema->fields[col].name);
-    else
-        snprintf(buf, cap, "field \"%s\"", r->schema->fields[col].name);
-    return buf;
-}
-
-static int bad_type(em_reader *r, uint32_t col, const char *got, size_t pos, em_errbuf *err)
-{
-    char lb[160];
-    return em_errf(err, EM_EPARSE, "%s: expected %s, got %s at byte %zu",
-                   label(r, col, lb, sizeof lb), em_type_name(r->schema->fields[col].type), got,
-                   pos);
-}
-
-/* Length of a JSON number at p (grammar -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?),
- * 0 if there is none. *is_int is set when it has no fraction or exponent. */
-static size_t scan_number(const char *p, size_t n, int *is_int)
-{
-    size_t i = 0;
-    *is_int = 1;
-    if (i < n && p[i] == '-') i++;
-    if (i >= n || p[i] < '0' || p[i] > '9') return 0;
-    if (p[i] == '0')
-        i++;
-    else
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-    if (i < n && p[i] == '.') {
-        *is_int = 0;
-        i++;
-        if (i >= n || p[i] < '0' || p[i] > '9') return 0;
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        *is_int = 0;
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
-        if (i >= n || p[i] < '0' || p[i] > '9') return 0;
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-    }
-    return i;
-}
-
-/* Integer digits (optional '-') to int64; 0 or -1 on overflow. */
-static int parse_i64(const char *p, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    uint64_t v = 0, lim;
-    if (i < n && p[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (lim - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
-/* strtod on a NUL-terminated copy of a validated number token (tokens of
- * 64+ bytes are rare and copied to the heap). Returns 0 or EM_ENOMEM. */
-static int to_double(const char *p, size_t n, double *out)
-{
-    char small[64];
-    char *tmp = small;
-    if (n >= sizeof small) {
-        tmp = em_malloc(n + 1);
-        if (!tmp) return EM_ENOMEM;
-    }
-    memcpy(tmp, p, n);
-    tmp[n] = 0;
-    *out = strtod(tmp, NULL);
-    if (tmp != small) em_free(tmp);
-    return 0;
-}
-
-/* Clinger's fast path: a token [-]digits[.digits] with at most 15
- * significant digits is mantissa / 10^k with both exact in a double, and one
- * IEEE division rounds correctly, so the result equals strtod's. Returns 0
- * and *out, or -1 when the token needs strtod. */
-static int fast_double(const char *p, size_t n, double *out)
-{
-    size_t i = 0;
-    int neg = 0, digits = 0, frac = -1;
-    uint64_t m = 0;
-    if (p[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    for (; i < n; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9') {
-            if (m != 0 || c != '0')
-                digits++; /* significant: leading zeros are not */
-            m = m * 10 + (uint64_t)(c - '0');
-            if (frac >= 0)
-                frac++;
-            if (digits > 15)
-                return -1;
-        } else if (c == '.') {
-            frac = 0;
-        } else {
-            return -1; /* exponent */
-        }
-    }
-    if (m >= (UINT64_C(1) << 53))
-        return -1;
-    double v = (double)m;
-    if (frac > 0) {
-        if (frac > 22)
-            return -1;
-        v /= em__pow10_exact[frac];
-    }
-    *out = neg ? -v : v;
-    return 0;
-}
-
-/* Stores a number token (already validated by scan_number) into col. */
-static int set_number(em_reader *r, em_batch_builder *bb, uint32_t col, const char *p, size_t n,
-                      int is_int, size_t pos, em_errbuf *err)
-{
-    char lb[160];
-    em_type t = r->schema->fields[col].type;
-    int64_t iv;
-    double dv;
-    switch (t) {
-    case EM_TYPE_BIGINT:
-        if (is_int) {
-            if (parse_i64(p, n, &iv) != 0)
-                return em_errf(err, EM_EPARSE, "%s: BIGINT out of range at byte %zu",
-                               label(r, col, lb, sizeof lb), pos);
-        } else {
-            if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
-            if (dv != floor(dv) || !(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0))
-                return bad_type(r, col, "non-integral number", pos, err);
-            iv = (int64_t)dv;
-        }
-        em_batch_builder_set_i64(bb, col, iv);
-        return 0;
-    case EM_TYPE_DOUBLE:
-        if (fast_double(p, n, &dv) != 0 && to_double(p, n, &dv) != 0) return EM_ENOMEM;
-        em_batch_builder_set_f64(bb, col, dv);
-        return 0;
-    case EM_TYPE_TEXT:
-        return em_batch_builder_set_text(bb, col, p, n);
-    case EM_TYPE_TIMESTAMP:
-        if (is_int && parse_i64(p, n, &iv) == 0 && !__builtin_mul_overflow(iv, r->ts_mul, &iv)) {
-            em_batch_builder_set_i64(bb, col, iv);
-            return 0;
-        }
-        if (to_double(p, n, &dv) != 0) return EM_ENOMEM;
-        dv *= (double)r->ts_mul;
-        if (!(dv >= -9.2e18 && dv <= 9.2e18))
-            return em_errf(err, EM_EPARSE, "%s: TIMESTAMP out of range at byte %zu",
-                           label(r, col, lb, sizeof lb), pos);
-        em_batch_builder_set_i64(bb, col, (int64_t)llround(dv));
-        return 0;
-    default:
-        return bad_type(r, col, "number", pos, err);
-    }
 }
 
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const char *s, size_t n,
-                     size_t pos, em_errbuf *err)
-{
-    char lb[160];
-    em_type t = r->schema->fields[col].type;
-    int csv = r->kind == EM__FMT_CSV;
-    int is_int;
-    if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s, n);
-    /* CSV fields are text for every type: trim blanks around the value */
-    em_slice v = csv ? em_slice_trim(em_slice_of(s, n)) : em_slice_of(s, n);
-    size_t vpos = pos + (size_t)(v.ptr - s);
-    if (t == EM_TYPE_TIMESTAMP) {
-        int64_t us;
-        if (csv && v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
-            return set_number(r, bb, col, v.ptr, v.len, is_int, vpos, err);
-        if (em_ts_parse(v.ptr, v.len, &us) != 0)
-            return em_errf(err, EM_EPARSE,
-                           "%s: invalid timestamp \"%.*s\" at byte %zu (expected ISO-8601 "
-                           "like 2024-05-01T12:00:00Z%s)",
-                           label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr,
-                           vpos, csv ? " or a number" : "");
-        em_batch_builder_set_i64(bb, col, us);
-        return 0;
-    }
-    if (!csv) return bad_type(r, col, "string", pos, err);
-    if (t == EM_TYPE_BOOLEAN) {
-        if (v.len == 4 && strncasecmp(v.ptr, "true", 4) == 0)
-            em_batch_builder_set_bool(bb, col, true);
-        else if (v.len == 5 && strncasecmp(v.ptr, "false", 5) == 0)
-            em_batch_builder_set_bool(bb, col, false);
-        else
-            return em_errf(
-                err, EM_EPARSE, "%s: expected BOOLEAN (true/false), got \"%.*s\" at byte %zu",
-                label(r, col, lb, sizeof lb), (int)(v.len > 64 ? 64 : v.len), v.ptr, vpos);
-        return 0;
-    }
-    if (v.len && scan_number(v.ptr, v.len, &is_int) == v.len)
-        return set_number(r, bb, col, v.ptr, v.len, is_int, vpos, err);
-    return em_errf(err, EM_EPARSE, "%s: expected %s, got \"%.*s\" at byte %zu",
-                   label(r, col, lb, sizeof lb), em_type_name(t), (int)(v.len > 64 ? 64 : v.len),
-                   v.ptr, vpos);
 }
 
 /* ---- JSON reader ---- */
@@ -465,46 +237,37 @@ static int decode_string(jp *s, em_buf *out)
  * opening quote, returns 1 with *start and *len the contents and s->i after the
  * closing quote; returns 0 (s->i unchanged) when the string needs
  * decode_string (an escape, a control or non-ASCII byte, no closing quote). */
-static int plain_string(jp *s, size_t *start, size_t *len)
+static inline int plain_string(jp *s, size_t *start, size_t *len)
 {
-    const char *b = s->p + s->i + 1, *e = s->p + s->n, *c = b;
-    /* eight bytes at a time: stop at the first '"', '\\', control or
-     * non-ASCII byte (SWAR: a byte is flagged when < 0x20, >= 0x80, or equal
-     * to 0x22 / 0x5C, via the classic has-zero-byte trick) */
-    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    const char *b = s->p + s->i + 1;
+    size_t room = s->n - s->i - 1, k = 0;
 #ifdef __SSE2__
-    /* sixteen at a time: '"' and '\\' by equality, bytes from 0x80 up by
-     * their sign bit, control bytes (< 0x20) as x ^ 0x80 < 0xA0 signed */
+    /* the first 64 bytes inline, 16 at a time (most strings are shorter);
+     * past that, em__scan_plain (AVX2 where the CPU has it) */
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
-    while (e - c >= 16) {
-        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)c);
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-                                   _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
-        int mask = _mm_movemask_epi8(bad) | _mm_movemask_epi8(w);
-        if (mask) {
-            c += __builtin_ctz((unsigned)mask);
+    for (;;) {
+        if (room - k < 16 || k == 64) {
+            k += em__scan_plain(b + k, room - k);
             break;
         }
-        c += 16;
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+                                    _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
+        unsigned m = (unsigned)(_mm_movemask_epi8(stop) | _mm_movemask_epi8(w));
+        if (m) {
+            k += (size_t)__builtin_ctz(m);
+            break;
+        }
+        k += 16;
     }
+#else
+    k = em__scan_plain(b, room);
 #endif
-    while (e - c >= 8) {
-        uint64_t w;
-        memcpy(&w, c, 8);
-        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | (w - ones * 0x20) | w;
-        if (hit & high) break;
-        c += 8;
-    }
-    while (c < e && *c != '"') {
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x80 || *c == '\\') return 0;
-        c++;
-    }
-    if (c >= e) return 0;
-    *start = (size_t)(b - s->p);
-    *len = (size_t)(c - b);
-    s->i = (size_t)(c - s->p) + 1;
+    if (k >= room || b[k] != '"') return 0;
+    *start = s->i + 1;
+    *len = k;
+    s->i += k + 2;
     return 1;
 }
 
@@ -559,107 +322,45 @@ static int skip_value(jp *s, int depth)
             return jerr(s, c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
         }
     }
-    size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
+    size_t k = em__fmt_scan_number(s->p + s->i, s->n - s->i, &is_int);
     if (!k) return jerr(s, "unexpected character");
     s->i += k;
     return 0;
 }
 
-/* Two digits at p, or -1. */
-static inline int two_digits(const char *p)
-{
-    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
-    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
-}
-
-/* The common timestamp shape "YYYY-MM-DDTHH:MM:SS[.f...]Z" without
- * em_ts_parse's generality; the date's day number is cached, since
- * consecutive records share it. Returns 0 and *us, or -1 for any other
- * shape (em_ts_parse then decides). */
-static int fast_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
-{
-    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':' || p[n - 1] != 'Z')
-        return -1;
-    int64_t days;
-    if (r->ts_date_ok && memcmp(p, r->ts_date, 10) == 0) {
-        days = r->ts_days;
-    } else {
-        int64_t d0;
-        char tmp[11];
-        memcpy(tmp, p, 10);
-        tmp[10] = 0;
-        if (em_ts_parse(tmp, 10, &d0) != 0) return -1;
-        days = d0 / (INT64_C(86400) * EM_USEC_PER_SEC);
-        memcpy(r->ts_date, p, 10);
-        r->ts_days = days;
-        r->ts_date_ok = 1;
-    }
-    int h = two_digits(p + 11), mi = two_digits(p + 14), se = two_digits(p + 17);
-    if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 60) return -1;
-    int64_t frac = 0;
-    size_t i = 19;
-    if (i < n - 1) {
-        if (p[i] != '.') return -1;
-        int nd = 0;
-        for (i++; i < n - 1; i++) {
-            unsigned d = (unsigned)(p[i] - '0');
-            if (d > 9) return -1;
-            if (nd < 6) {
-                frac = frac * 10 + d;
-                nd++;
-            }
-        }
-        if (nd == 0) return -1;
-        while (nd++ < 6)
-            frac *= 10;
-    }
-    *us = (days * 86400 + h * 3600 + mi * 60 + se) * EM_USEC_PER_SEC + frac;
-    return 0;
-}
-
-/* Length of a plain number at p: [-]digits[.digits] starting with a
- * nonzero digit or "0." / a lone "0", followed by a ',', '}' or blank;
- * 0 for anything else (exponents, leading zeros, other values), which
- * skip_value then checks in full. */
-static inline size_t skip_plain_number(const char *p, size_t n)
-{
-    size_t i = p[0] == '-';
-    if (i >= n || (unsigned)(p[i] - '0') > 9) return 0;
-    if (p[i] == '0' && i + 1 < n && (unsigned)(p[i + 1] - '0') <= 9) return 0;
-    while (i < n && (unsigned)(p[i] - '0') <= 9)
-        i++;
-    if (i < n && p[i] == '.') {
-        size_t f = ++i;
-        while (i < n && (unsigned)(p[i] - '0') <= 9)
-            i++;
-        if (i == f) return 0;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) return 0;
-    return i;
-}
-
 /* Parses the value at s->i into column col. */
-static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
+static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col, em_type t)
 {
     int rc, is_int;
     size_t pos = s->i;
-    em_type t = r->schema->fields[col].type;
     char c = s->i < s->n ? s->p[s->i] : 0;
     size_t ps, pl;
-    if (t == EM_TYPE_DOUBLE && c != '"') { /* a plain number in one pass */
+    if (t != EM_TYPE_TEXT && t != EM_TYPE_BOOLEAN && c != '"') { /* a plain number, one pass */
+        em__number sc;
         double dv;
-        size_t k = s->i < s->n ? skip_plain_number(s->p + s->i, s->n - s->i) : 0;
-        if (k && fast_double(s->p + s->i, k, &dv) == 0) {
+        int64_t iv;
+        size_t k = em__scan_number(s->p + s->i, s->n - s->i, &sc);
+        if (k && t == EM_TYPE_TIMESTAMP && em__number_i64(&sc, &iv) == 0 &&
+            !__builtin_mul_overflow(iv, r->ts_mul, &iv)) {
+            s->i += k;
+            em_batch_builder_set_i64(bb, col, iv);
+            return 0;
+        }
+        if (k && t == EM_TYPE_DOUBLE && em__number_f64(&sc, &dv) == 0) {
             s->i += k;
             em_batch_builder_set_f64(bb, col, dv);
+            return 0;
+        }
+        if (k && t == EM_TYPE_BIGINT && em__number_i64(&sc, &iv) == 0) {
+            s->i += k;
+            em_batch_builder_set_i64(bb, col, iv);
             return 0;
         }
     }
     if (c == '"' && plain_string(s, &ps, &pl)) {
         if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + ps, pl);
         int64_t us;
-        if (t == EM_TYPE_TIMESTAMP && fast_iso_ts(r, s->p + ps, pl, &us) == 0) {
+        if (t == EM_TYPE_TIMESTAMP && em__fmt_iso_ts(r, s->p + ps, pl, &us) == 0) {
             em_batch_builder_set_i64(bb, col, us);
             return 0;
         }
@@ -683,16 +384,16 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col)
             return 0;
         }
         if (t == EM_TYPE_TEXT) return em_batch_builder_set_text(bb, col, s->p + pos, s->i - pos);
-        return bad_type(r, col, "boolean", pos, s->err);
+        return em__fmt_bad_type(r, col, "boolean", pos, s->err);
     }
     if (c == '{' || c == '[') {
         if ((rc = skip_value(s, 1)) != 0) return rc;
-        return bad_type(r, col, c == '{' ? "object" : "array", pos, s->err);
+        return em__fmt_bad_type(r, col, c == '{' ? "object" : "array", pos, s->err);
     }
-    size_t k = scan_number(s->p + s->i, s->n - s->i, &is_int);
+    size_t k = em__fmt_scan_number(s->p + s->i, s->n - s->i, &is_int);
     if (!k) return jerr(s, c ? "unexpected character" : "expected a value");
     s->i += k;
-    return set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
+    return em__fmt_set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
 
 /* a[0..n) == b[0..n), inline: keys are short, and a libc call per key
@@ -724,6 +425,28 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/* Builds the slot's "name": token and mask (keys of up to 13 bytes). */
+static void key_token(em__key_slot *slot)
+{
+    unsigned char t[16] = {0}, m[16] = {0};
+    slot->toklen = 0;
+    if (slot->len + 3u > sizeof t) return;
+    t[0] = '"';
+    memcpy(t + 1, slot->name, slot->len);
+    t[slot->len + 1] = '"';
+    t[slot->len + 2] = ':';
+    memset(m, 0xff, slot->len + 3u);
+    for (int w = 0; w < 2; w++) {
+        slot->tok[w] = slot->mask[w] = 0;
+        for (int b = 7; b >= 0; b--) { /* little-endian, whatever the host */
+            slot->tok[w] = slot->tok[w] << 8 | t[w * 8 + b];
+            slot->mask[w] = slot->mask[w] << 8 | m[w * 8 + b];
+        }
+    }
+    slot->toklen = (uint8_t)(slot->len + 3);
+}
+
+
 /* Parses the key at s->i (the k-th of the record) and returns its column
  * (-1 if not in the schema); *rc gets a parse error. */
 static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
@@ -747,6 +470,7 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
             memcpy(slot->name, s->p + ks, kl);
             slot->len = (uint8_t)kl;
             slot->col = col;
+            key_token(slot);
         }
         return col;
     }
@@ -758,7 +482,10 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
 static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
 {
     jp s = {p, n, 0, err};
-    int rc;
+    int rc = 0;
+    /* loop invariants the compiler cannot hoist past the builder's stores */
+    const uint32_t *set_row = bb->set_row, tag = bb->b->nrows + 1;
+    const em_type *types = r->types;
     skip_ws(&s);
     if (s.i >= n || p[s.i] != '{')
         return jerr(&s, "expected '{' (each line must be one JSON object)");
@@ -768,25 +495,42 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
         s.i++;
     } else {
         for (uint32_t k = 0;; k++) {
-            skip_ws(&s);
-            if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
-            int col = key_column(r, &s, k, &rc);
-            if (rc) return rc;
-            skip_ws(&s);
-            if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
-            s.i++;
+            int col;
+            const em__key_slot *sl = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
+            if (sl && sl->toklen && n - s.i >= 16 &&
+                (((em__load_le64(p + s.i) ^ sl->tok[0]) & sl->mask[0]) |
+                 ((em__load_le64(p + s.i + 8) ^ sl->tok[1]) & sl->mask[1])) == 0) {
+                /* the key this slot saw last time, with its ':' */
+                col = sl->col;
+                s.i += sl->toklen;
+                rc = 0;
+            } else {
+                skip_ws(&s);
+                if (s.i >= n || p[s.i] != '"') return jerr(&s, "expected a key");
+                col = key_column(r, &s, k, &rc);
+                if (rc) return rc;
+                skip_ws(&s);
+                if (s.i >= n || p[s.i] != ':') return jerr(&s, "expected ':'");
+                s.i++;
+            }
             skip_ws(&s);
             /* unknown key, or a repeat (first value wins): skip the value;
              * a plain number (the usual case) without a call */
-            if (col < 0 || bb->set_row[col] == bb->b->nrows + 1) {
-                size_t len = s.i < n ? skip_plain_number(p + s.i, n - s.i) : 0;
+            if (col < 0 || set_row[col] == tag) {
+                size_t len = em__skip_number(p + s.i, n - s.i), ps, pl;
                 if (len)
                     s.i += len;
+                else if (s.i < n && p[s.i] == '"' && plain_string(&s, &ps, &pl))
+                    ; /* a plain string, skipped */
                 else
                     rc = skip_value(&s, 1);
             } else
-                rc = parse_value(r, &s, bb, (uint32_t)col);
+                rc = parse_value(r, &s, bb, (uint32_t)col, types[col]);
             if (rc) return rc;
+            if (s.i < n && p[s.i] == ',') { /* no blank before it: the usual case */
+                s.i++;
+                continue;
+            }
             skip_ws(&s);
             if (s.i < n && p[s.i] == ',') {
                 s.i++;

@@ -71,6 +71,38 @@ static size_t put_u64(uint64_t v, char *out)
     return k;
 }
 
+/* Writes [-]m / 10^k in fixed point, trailing zeros of the fraction
+ * dropped (0.000ddd when m has at most k digits); returns the length. */
+static size_t put_decimal(int neg, uint64_t um, int k, char *out)
+{
+    while (k > 0 && um % 10 == 0) {
+        um /= 10;
+        k--;
+    }
+    char d[24];
+    size_t nd = put_u64(um, d), n = 0, kk = (size_t)k;
+    if (neg)
+        out[n++] = '-';
+    if (kk >= nd) { /* 0.000ddd */
+        out[n++] = '0';
+        out[n++] = '.';
+        for (size_t j = nd; j < kk; j++)
+            out[n++] = '0';
+        memcpy(out + n, d, nd);
+        n += nd;
+    } else {
+        memcpy(out + n, d, nd - kk);
+        n += nd - kk;
+        if (kk) {
+            out[n++] = '.';
+            memcpy(out + n, d + nd - kk, kk);
+            n += kk;
+        }
+    }
+    out[n] = 0;
+    return n;
+}
+
 /* em__fmt_double without snprintf for 1e-4 <= |v| < 1e15 (where %.Ng
  * prints fixed-point for N = 15..17), in exact integer arithmetic:
  * v = M x 2^E with E < 0. For N significant digits (k = N - 1 - e
@@ -85,6 +117,18 @@ static size_t fast_fmt_double(double v, char *out)
     double a = v < 0 ? -v : v;
     if (!(a >= 1e-4 && a < 1e15))
         return 0;
+    /* a reading like 14.4: m / 10^k for a small k that divides back to a
+     * exactly (one correctly rounded division) is a decimal of at most 15
+     * digits that reads back as a, hence the one %.15g prints (15-digit
+     * decimals are more than four doubles apart, so no other is as near) */
+    for (int k = 0; k <= 4; k++) {
+        double sc = a * em__pow10_exact[k];
+        if (sc >= 1e15)
+            break;
+        uint64_t m = (uint64_t)(sc + 0.5);
+        if ((double)m / em__pow10_exact[k] == a)
+            return put_decimal(v < 0, m, k, out);
+    }
     int bexp;
     double fr = frexp(a, &bexp); /* a = fr x 2^bexp, 0.5 <= fr < 1 */
     uint64_t M = (uint64_t)ldexp(fr, 53);
@@ -118,33 +162,7 @@ static size_t fast_fmt_double(double v, char *out)
         int ok = diff2 < gap || (diff2 == gap && exact_gap && !(M & 1));
         if (!ok)
             continue;
-        uint64_t um = (uint64_t)m;
-        while (k > 0 && um % 10 == 0) {
-            um /= 10;
-            k--;
-        }
-        char d[24];
-        size_t nd = put_u64(um, d), n = 0, kk = (size_t)k;
-        if (v < 0)
-            out[n++] = '-';
-        if (kk >= nd) { /* 0.000ddd */
-            out[n++] = '0';
-            out[n++] = '.';
-            for (size_t j = nd; j < kk; j++)
-                out[n++] = '0';
-            memcpy(out + n, d, nd);
-            n += nd;
-        } else {
-            memcpy(out + n, d, nd - kk);
-            n += nd - kk;
-            if (kk) {
-                out[n++] = '.';
-                memcpy(out + n, d + nd - kk, kk);
-                n += kk;
-            }
-        }
-        out[n] = 0;
-        return n;
+        return put_decimal(v < 0, (uint64_t)m, k, out);
     }
     return 0;
 }

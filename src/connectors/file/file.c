@@ -8,6 +8,18 @@
  * parses them; a line longer than max_line is reported as a bad record and
  * skipped. Position: file index and byte offset.
  *
+ * A regular file read without follow is mapped (mmap) a window at a time
+ * instead of read() into a buffer: lines are handed to the engine straight
+ * from the page cache, with no copy. A window is MAP_WINDOW bytes plus
+ * max_line (so a line that starts in it ends in it), is mapped from the page
+ * holding the next unread byte, and is unmapped as soon as the next one is
+ * mapped, so the mapped pages resident at once stay around MAP_WINDOW
+ * bytes. The file's size is taken again at its end, so lines appended while
+ * it is read are still read, as with read(). Truncating an input file while
+ * a job reads it is not supported (as with any mapped file, the process
+ * would get SIGBUS); follow = true (a growing file) and anything that is not
+ * a regular file use read().
+ *
  * Sink: appends the job's output, one line per row, to a file; the
  * micro-batch's rows are buffered and written at commit. With rotate_size
  * or rotate_interval, the file is closed after the commit that reaches the
@@ -28,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +62,7 @@ static const em_option_def file_options[] = {
 };
 
 #define READ_CHUNK (256 * 1024)
+#define MAP_WINDOW (256 * 1024) /* a multiple of every page size */
 
 typedef struct file_conn {
     em_conn_ctx *cx;
@@ -60,8 +74,13 @@ typedef struct file_conn {
     int fd;
     uint64_t offset;       /* byte offset of buf[0] in the current file */
     uint64_t line;         /* line number of the next line */
-    char *buf;             /* READ_CHUNK + max_line */
+    char *buf;             /* READ_CHUNK + max_line (read mode only) */
     size_t len, cap, max_line;
+    /* map mode: [map_off, map_off + map_len) of the file is mapped at map */
+    bool mapped;           /* the current file is read through mmap */
+    char *map;
+    size_t map_len;
+    uint64_t map_off, size;
     bool skipping;         /* inside an over-long line */
     char *where;           /* "FILE:LINE" of the current line, for messages */
     size_t where_prefix;   /* length of "FILE:" */
@@ -255,9 +274,6 @@ static int file_start(void *self)
         return 0;
     }
     f->cap = READ_CHUNK + f->max_line;
-    f->buf = em_malloc(f->cap);
-    if (!f->buf)
-        return EM_ENOMEM;
     return list_files(f);
 }
 
@@ -302,6 +318,14 @@ static int open_next(file_conn *f)
         f->len = 0;
         f->line = 1;
         f->skipping = false;
+        struct stat st;
+        f->mapped = !f->follow && fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
+        f->size = f->mapped ? (uint64_t)st.st_size : 0;
+        if (!f->mapped && !f->buf && !(f->buf = em_malloc(f->cap))) {
+            close(f->fd);
+            f->fd = -1;
+            return -1;
+        }
         size_t plen = strlen(f->files[f->cur]);
         char *w = em_realloc(f->where, plen + 24);
         if (!w) {
@@ -318,17 +342,26 @@ static int open_next(file_conn *f)
     return f->fd >= 0;
 }
 
-/* Hands complete lines in buf to the engine; keeps the unread tail (the
- * lines past the poll's room, and a partial last line). */
-static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
+/* Hands the complete lines of data[0..len) (the file's bytes from
+ * f->offset on) to the engine, up to the poll's room; *used gets the bytes
+ * consumed (f->offset moves past them). A partial last line is left unless
+ * at_eof; one that is already max_line long is reported and consumed, and
+ * the rest of it skipped when it comes. */
+static int deliver_lines(file_conn *f, em_source_out *out, const char *data, size_t len,
+                         bool at_eof, size_t *used)
 {
     size_t pos = 0;
     bool partial = false; /* stopped at a line without its newline */
-    while (pos < f->len) {
-        if (em_source_out_room(out) == 0)
+    /* a line takes at most one record of room: ask the engine again only
+     * when this count runs out */
+    uint32_t room = em_source_out_room(out);
+    *used = 0;
+    while (pos < len) {
+        if (room == 0 && (room = em_source_out_room(out)) == 0)
             break;
-        char *nl = memchr(f->buf + pos, '\n', f->len - pos);
-        size_t end = nl ? (size_t)(nl - f->buf) : f->len;
+        room--;
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - data) : len;
         if (!nl && !at_eof) {
             partial = true;
             break;
@@ -338,28 +371,128 @@ static int deliver_lines(file_conn *f, em_source_out *out, bool at_eof)
             f->skipping = false; /* tail of an over-long line */
         } else {
             size_t m = n;
-            if (m && f->buf[pos + m - 1] == '\r')
+            if (m && data[pos + m - 1] == '\r')
                 m--;
-            int rc = em_source_out_record(out, f->buf + pos, m, f->where);
-            if (rc)
+            int rc = 0;
+            if (m > f->max_line) /* whole, but too long all the same */
+                em_conn_log(f->cx, 1,
+                            "bad record at %s: line longer than max_line (%zu bytes); skipped",
+                            f->where, f->max_line);
+            else
+                rc = em_source_out_record(out, data + pos, m, f->where);
+            if (rc) {
+                *used = pos;
+                f->offset += pos;
                 return rc;
+            }
         }
         f->line++;
         where_next_line(f);
         pos = end + (nl != NULL);
     }
-    if (pos) {
-        memmove(f->buf, f->buf + pos, f->len - pos);
-        f->len -= pos;
-        f->offset += pos;
-    }
-    if (partial && f->len >= f->max_line) {
+    f->offset += pos;
+    if (partial && len - pos > f->max_line) {
         /* an over-long line: report it once, drop what we have, skip the rest */
         em_conn_log(f->cx, 1, "bad record at %s: line longer than max_line (%zu bytes); skipped",
                     f->where, f->max_line);
-        f->offset += f->len;
-        f->len = 0;
+        f->offset += len - pos;
+        pos = len;
         f->skipping = true;
+    }
+    *used = pos;
+    return 0;
+}
+
+/* deliver_lines over the read buffer, which then keeps the unread tail. */
+static int deliver_buf(file_conn *f, em_source_out *out, bool at_eof)
+{
+    size_t used;
+    int rc = deliver_lines(f, out, f->buf, f->len, at_eof, &used);
+    if (used) {
+        memmove(f->buf, f->buf + used, f->len - used);
+        f->len -= used;
+    }
+    return rc;
+}
+
+static void unmap(file_conn *f)
+{
+    if (f->map)
+        munmap(f->map, f->map_len);
+    f->map = NULL;
+    f->map_len = 0;
+}
+
+/* Closes the current file (and its mapping). */
+static void close_current(file_conn *f)
+{
+    unmap(f);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->len = 0;
+}
+
+/* Map mode: makes sure the mapping holds f->offset and the max_line + 1
+ * bytes after it (or the file's end): the current window if it does, else a
+ * new one from the page holding f->offset, MAP_WINDOW + max_line + 1 bytes
+ * (max_line + 1: a line of max_line bytes and its newline). Returns 0 or
+ * EM_EIO. */
+static int map_window(file_conn *f)
+{
+    uint64_t mend = f->map_off + f->map_len;
+    if (f->map && f->offset >= f->map_off && (mend >= f->size || f->offset + f->max_line < mend))
+        return 0;
+    unmap(f);
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t start = f->offset - f->offset % page, end = start + MAP_WINDOW + f->max_line + 1;
+    if (end > f->size)
+        end = f->size;
+    if (end <= start)
+        return 0;
+    void *m = mmap(NULL, (size_t)(end - start), PROT_READ, MAP_PRIVATE, f->fd, (off_t)start);
+    if (m == MAP_FAILED) {
+        em_conn_log(f->cx, 0, "cannot map '%s' at byte %llu: %s", f->files[f->cur],
+                    (unsigned long long)start, strerror(errno));
+        return EM_EIO;
+    }
+    madvise(m, (size_t)(end - start), MADV_SEQUENTIAL);
+    f->map = m;
+    f->map_off = start;
+    f->map_len = (size_t)(end - start);
+    return 0;
+}
+
+/* Map mode: delivers from the current file until the poll's room is used
+ * or the file ends. Returns 0 (room used, or the file is done: f->fd < 0),
+ * or an error. */
+static int poll_mapped(file_conn *f, em_source_out *out)
+{
+    while (em_source_out_room(out) > 0) {
+        if (f->offset >= f->size) {
+            struct stat st; /* appended since it was opened? */
+            if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size) {
+                f->size = (uint64_t)st.st_size;
+                continue;
+            }
+            close_current(f);
+            f->cur++;
+            return 0;
+        }
+        int rc = map_window(f);
+        if (rc)
+            return rc;
+        size_t at = (size_t)(f->offset - f->map_off), used;
+        bool at_eof = f->map_off + f->map_len >= f->size;
+        if (at_eof) { /* the last window: is there more now? */
+            struct stat st;
+            if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->size) {
+                f->size = (uint64_t)st.st_size;
+                continue;
+            }
+        }
+        if ((rc = deliver_lines(f, out, f->map + at, f->map_len - at, at_eof, &used)))
+            return rc;
     }
     return 0;
 }
@@ -378,7 +511,13 @@ static int file_poll(void *self, em_source_out *out)
             return EM_ENOMEM;
         if (!open)
             return f->follow ? 0 : EM_EOF;
-        int rc = deliver_lines(f, out, false);
+        if (f->mapped) {
+            int rc = poll_mapped(f, out);
+            if (rc)
+                return rc;
+            continue;
+        }
+        int rc = deliver_buf(f, out, false);
         if (rc)
             return rc;
         if (em_source_out_room(out) == 0)
@@ -398,14 +537,13 @@ static int file_poll(void *self, em_source_out *out)
         if (f->follow && f->cur + 1 >= f->nfiles) {
             list_files(f);
             if (f->cur + 1 >= f->nfiles)
-                return deliver_lines(f, out, false); /* wait for more */
+                return deliver_buf(f, out, false); /* wait for more */
         }
-        if ((rc = deliver_lines(f, out, true)))
+        if ((rc = deliver_buf(f, out, true)))
             return rc;
         if (f->len > 0)
             return 0; /* no room left for the last line yet */
-        close(f->fd);
-        f->fd = -1;
+        close_current(f);
         f->cur++;
     }
     return 0;
@@ -447,10 +585,7 @@ static int file_seek(void *self, const char *pos, size_t n)
         em_conn_log(f->cx, 0, "cannot resume: '%s' (read up to %s) is gone", path, tmp);
         return EM_ENOTFOUND;
     }
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
-    f->len = 0;
+    close_current(f);
     f->skipping = false;
     if (!strcmp(tmp, "E")) {
         f->cur = i + 1;
@@ -463,7 +598,7 @@ static int file_seek(void *self, const char *pos, size_t n)
     f->cur = i;
     if (!open_next(f) || f->cur != i)
         return EM_EIO;
-    if (lseek(f->fd, (off_t)off, SEEK_SET) < 0) {
+    if (!f->mapped && lseek(f->fd, (off_t)off, SEEK_SET) < 0) {
         em_conn_log(f->cx, 0, "cannot seek '%s' to byte %llu: %s", path, off, strerror(errno));
         return EM_EIO;
     }
@@ -588,9 +723,7 @@ static int file_commit(void *self, int64_t batch_id)
 static int file_stop(void *self)
 {
     file_conn *f = self;
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
+    close_current(f);
     if (f->out_fd >= 0) {
         if (fsync(f->out_fd) != 0 && errno != EINVAL)
             em_conn_log(f->cx, 1, "fsync of '%s' failed: %s", f->path, strerror(errno));
