@@ -52,7 +52,7 @@ static int null_write(void *self, const em_batch *b, int64_t batch_id)
 const em_connector em__bench_null_sink = {
     .abi = EM_CONNECTOR_ABI,
     .name = "null",
-    .kinds = EM_CONNECTOR_SINK,
+    .kinds = EM_CONNECTOR_SINK | EM_CONNECTOR_SINK_INLINE,
     .options = null_options,
     .help = "benchmarks: count the output rows and drop them",
     .init = null_init,

@@ -43,7 +43,12 @@ extern "C" {
 
 #define EM_CONNECTOR_ABI 1
 
-enum { EM_CONNECTOR_SOURCE = 1u, EM_CONNECTOR_SINK = 2u };
+/* EM_CONNECTOR_SINK_INLINE (with EM_CONNECTOR_SINK): write and commit never
+ * block and touch no server or file (a counter, the UI's view pages), so the
+ * engine calls them on its own thread with the micro-batch's batches. Other
+ * sinks get a copy of their output in their own queue and thread, so a slow
+ * or dead sink holds up no other. */
+enum { EM_CONNECTOR_SOURCE = 1u, EM_CONNECTOR_SINK = 2u, EM_CONNECTOR_SINK_INLINE = 4u };
 
 typedef enum em_opt_type {
     EM_OPT_STRING = 0,

@@ -29,7 +29,7 @@ static int view_write(void *self, const em_batch *b, int64_t batch_id)
 const em_connector em_connector_view = {
     .abi = EM_CONNECTOR_ABI,
     .name = "view",
-    .kinds = EM_CONNECTOR_SINK,
+    .kinds = EM_CONNECTOR_SINK | EM_CONNECTOR_SINK_INLINE,
     .options = view_options,
     .help = "a view's latest rows for the web UI (writes nothing)",
     .init = view_init,
