@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct em_reader em_reader; /* opaque */
 
@@ -116,6 +117,35 @@ struct em_writer {
     char *keys;        /* JSON: the text before each field's value (built once) */
     uint32_t *key_off; /* nfields + 1 offsets into keys */
 };
+
+/* a[0..n) == b[0..n), inline: keys are short, and a libc call per key
+ * costs more than the comparison. */
+static inline int em__fmt_same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) { /* 8 at a time, the last 8 overlapping */
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) { /* first 4 and last 4, overlapping */
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v) return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
 size_t em__utf8_seq(const unsigned char *s, size_t n);

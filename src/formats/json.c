@@ -396,35 +396,6 @@ static int parse_value(em_reader *r, jp *s, em_batch_builder *bb, uint32_t col, 
     return em__fmt_set_number(r, bb, col, s->p + pos, k, is_int, pos, s->err);
 }
 
-/* a[0..n) == b[0..n), inline: keys are short, and a libc call per key
- * costs more than the comparison. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y;
-    uint32_t u, v;
-    if (n >= 8) { /* 8 at a time, the last 8 overlapping */
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y) return 0;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) { /* first 4 and last 4, overlapping */
-        memcpy(&u, a, 4);
-        memcpy(&v, b, 4);
-        if (u != v) return 0;
-        memcpy(&u, a + n - 4, 4);
-        memcpy(&v, b + n - 4, 4);
-        return u == v;
-    }
-    while (n--)
-        if (*a++ != *b++) return 0;
-    return 1;
-}
-
 /* Builds the slot's "name": token and mask (keys of up to 13 bytes). */
 static void key_token(em__key_slot *slot)
 {
@@ -457,7 +428,7 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
         const em__key_slot *slot = &r->keys[k];
         size_t at = s->i + 1 + slot->len;
         if (slot->len && at < s->n && s->p[at] == '"' &&
-            same_bytes(s->p + s->i + 1, slot->name, slot->len)) {
+            em__fmt_same_bytes(s->p + s->i + 1, slot->name, slot->len)) {
             s->i = at + 1;
             return slot->col;
         }

@@ -212,34 +212,6 @@ static int unescape_name(em_reader *r, name_kind k, const char *p, size_t n, em_
     return 0;
 }
 
-/* a[0..n) == b[0..n): keys are short, a libc call costs more. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y;
-    uint32_t u, v;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y) return 0;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        memcpy(&u, a, 4);
-        memcpy(&v, b, 4);
-        if (u != v) return 0;
-        memcpy(&u, a + n - 4, 4);
-        memcpy(&v, b + n - 4, 4);
-        return u == v;
-    }
-    while (n--)
-        if (*a++ != *b++) return 0;
-    return 1;
-}
-
 /* The column of the k-th key of the line when it is the key seen at this
  * position on the previous line (compared in place; s->i is then left on
  * its '='), else -2. */
@@ -249,7 +221,7 @@ static inline int slot_column(lp *s, uint32_t k)
         const em__key_slot *slot = &s->r->keys[k];
         size_t at = s->i + slot->len;
         if (slot->len && at < s->n && s->p[at] == '=' &&
-            same_bytes(s->p + s->i, slot->name, slot->len)) {
+            em__fmt_same_bytes(s->p + s->i, slot->name, slot->len)) {
             s->i = at;
             return slot->col;
         }
