@@ -79,7 +79,7 @@ static void slot_give(em_engine *e)
 {
     pthread_mutex_lock(&slots_mu);
     e->sink_slots++;
-    pthread_cond_signal(&slots_cv);
+    pthread_cond_broadcast(&slots_cv); /* shared by every engine of the process */
     pthread_mutex_unlock(&slots_mu);
 }
 
