@@ -99,6 +99,25 @@ cadence_checks() {
         test $((b1 - b0)) -ge 25
 }
 
+# recovery_checks WHO SINK WHAT: once the server (WHAT) is back and the
+# backlog delivered: the cadence, the sink ok again in REST and /metrics
+# without a restart, push back over; then the client stops (T_UP, T_OK set)
+recovery_checks() {
+    cadence_checks "$1"
+    check "$1: sink ok again by itself ($(since "$T_UP" "$T_OK") s after the $3 returned)" \
+        status_is "$2" ok
+    check "$1: /metrics shows ember_sink_up 1 again" sh -c \
+        "curl -s http://127.0.0.1:$HP/metrics | grep -qx 'ember_sink_up{sink=\"$2\"} 1'"
+    wait_for 90 accepting_again "$T_UP"
+    T_ACCEPT=$(accepting_again "$T_UP" || now)
+    # the push log keeps what was read until a snapshot every sink has
+    # passed covers it: push back may outlast the delivery by a little
+    check "$1: push back ends by itself ($(since "$T_UP" "$T_ACCEPT") s after the $3 returned, limit 35 s)" \
+        python3 -c "import sys; sys.exit(not $T_ACCEPT - $T_UP <= 35)"
+    touch stop
+    wait "$CLIENT"
+}
+
 # start_job SQL LOG: runs the job in the background (JOB = its pid) and
 # waits for its web server
 start_job() {
@@ -224,19 +243,7 @@ SQL
     last=$(last_acked_before "$T_UP")
     wait_for 60 sh -c "[ \$(psql -X -A -t -h 127.0.0.1 -p $PGPORT -U ember postgres -c 'SELECT count(*) FROM readings WHERE seq = $last') -gt 0 ]"
     T_DRAIN=$(now)
-    cadence_checks postgres
-    check "postgres: sink ok again by itself ($(since "$T_UP" "$T_OK") s after the server returned)" \
-        status_is raw ok
-    check "postgres: /metrics shows ember_sink_up 1 again" sh -c \
-        "curl -s http://127.0.0.1:$HP/metrics | grep -qx 'ember_sink_up{sink=\"raw\"} 1'"
-    wait_for 90 accepting_again "$T_UP"
-    T_ACCEPT=$(accepting_again "$T_UP" || now)
-    # the push log keeps what batches read until two snapshots cover it
-    # (checkpoint_interval 10 s), so push back may last ~20 s more
-    check "postgres: push back ends by itself ($(since "$T_UP" "$T_ACCEPT") s after the server returned, limit 35 s)" \
-        python3 -c "import sys; sys.exit(not $T_ACCEPT - $T_UP <= 35)"
-    touch stop
-    wait "$CLIENT"
+    recovery_checks postgres raw server
     acked=$(wc -l <client/acked)
     wait_for 60 sh -c "[ \$(psql -X -A -t -h 127.0.0.1 -p $PGPORT -U ember postgres -c 'SELECT count(*) FROM readings') -ge $acked ]"
     sleep 1 # anything a duplicate would add arrives too
@@ -285,19 +292,7 @@ SQL
     last=$(last_acked_before "$T_UP")
     wait_for 60 grep -q "\"seq\": $last," recv/rows
     T_DRAIN=$(now)
-    cadence_checks webhook
-    check "webhook: sink ok again by itself ($(since "$T_UP" "$T_OK") s after the receiver returned)" \
-        status_is hook ok
-    check "webhook: /metrics shows ember_sink_up 1 again" sh -c \
-        "curl -s http://127.0.0.1:$HP/metrics | grep -qx 'ember_sink_up{sink=\"hook\"} 1'"
-    wait_for 90 accepting_again "$T_UP"
-    T_ACCEPT=$(accepting_again "$T_UP" || now)
-    # the push log keeps what batches read until two snapshots cover it
-    # (checkpoint_interval 10 s), so push back may last ~20 s more
-    check "webhook: push back ends by itself ($(since "$T_UP" "$T_ACCEPT") s after the receiver returned, limit 35 s)" \
-        python3 -c "import sys; sys.exit(not $T_ACCEPT - $T_UP <= 35)"
-    touch stop
-    wait "$CLIENT"
+    recovery_checks webhook hook receiver
     acked=$(wc -l <client/acked)
     wait_for 60 sh -c "python3 '$LIB/outage_check.py' webhook recv got >/dev/null && [ \$(wc -l <got) -ge $acked ]"
     sleep 1
