@@ -188,6 +188,17 @@ EM_API uint32_t em_source_out_room(const em_source_out *o);
  * parses it; a bad record is counted and reported with `where` (e.g.
  * "readings.jsonl:42") and never fails the poll. */
 EM_API int em_source_out_record(em_source_out *o, const char *p, size_t n, const char *where);
+/* Many records at once, one per line: the complete lines ('\n'-terminated,
+ * a '\r' before it ignored) at the start of p[0..n), parsed while the
+ * engine has room (as em_source_out_record would, in one call; the NDJSON
+ * reader then finds most line ends while parsing). It stops at a line
+ * without '\n' and before a line that is a bad record or longer than
+ * max_line bytes: *stopped is then 1 and that line is the caller's to pass
+ * to em_source_out_record (or report), so it is reported with its own
+ * `where`. Returns the number of lines consumed (blank ones included);
+ * *used gets their bytes, line ends included. */
+EM_API uint32_t em_source_out_lines(em_source_out *o, const char *p, size_t n, size_t max_line,
+                                    size_t *used, int *stopped);
 /* Typed rows for sources that produce values directly (the generator):
  * the builder of the current block, valid until poll returns. */
 struct em_batch_builder;

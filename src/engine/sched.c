@@ -108,6 +108,36 @@ int em_source_out_record(em_source_out *o, const char *p, size_t n, const char *
     return rc ? (o->rc = rc) : 0;
 }
 
+uint32_t em_source_out_lines(em_source_out *o, const char *p, size_t n, size_t max_line,
+                             size_t *used, int *stopped)
+{
+    em_source_node *s = o->src;
+    uint32_t lines = 0;
+    size_t pos = 0;
+    *stopped = 0;
+    while (!o->rc && s->room && pos < n) {
+        int rc = open_block(o);
+        if (rc) {
+            o->rc = rc;
+            break;
+        }
+        uint32_t max = s->bb.cap - s->bb.b->nrows;
+        if (max > s->room)
+            max = s->room;
+        em_reader_lines got;
+        *stopped = em_reader_parse_lines(s->reader, p + pos, n - pos, max, max_line, &s->bb, &got);
+        s->stats.records += got.rows;
+        s->stats.bytes += got.bytes;
+        s->room -= got.rows;
+        lines += got.lines;
+        pos += got.used;
+        if (*stopped || got.rows < max) /* a bad line, or only a partial one left */
+            break;
+    }
+    *used = pos;
+    return lines;
+}
+
 struct em_batch_builder *em_source_out_builder(em_source_out *o)
 {
     if (o->rc || (o->rc = open_block(o)))

@@ -245,14 +245,55 @@ int em__fmt_set_text(em_reader *r, em_batch_builder *bb, uint32_t col, const cha
                    v.ptr, vpos);
 }
 
+/* The seconds and fraction of "...:SS[.f...]Z" from byte 16 on (n >= 20,
+ * p[n - 1] == 'Z'): 0 and *us = seconds and fraction in microseconds, or
+ * -1. */
+static int iso_seconds(const char *p, size_t n, int64_t *us)
+{
+    unsigned s1 = (unsigned)(p[17] - '0'), s2 = (unsigned)(p[18] - '0');
+    if (p[16] != ':' || s1 > 9 || s2 > 9) return -1;
+    unsigned se = s1 * 10 + s2;
+    if (se > 60) return -1;
+    int64_t frac = 0;
+    size_t i = 19;
+    if (n == 24 && p[19] == '.') { /* milliseconds, the usual case */
+        unsigned a = (unsigned)(p[20] - '0'), b = (unsigned)(p[21] - '0'), c = (unsigned)(p[22] - '0');
+        if (a > 9 || b > 9 || c > 9) return -1;
+        frac = (int64_t)(a * 100 + b * 10 + c) * 1000;
+    } else if (i < n - 1) {
+        if (p[i] != '.') return -1;
+        int nd = 0;
+        for (i++; i < n - 1; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) return -1;
+            if (nd < 6) {
+                frac = frac * 10 + d;
+                nd++;
+            }
+        }
+        if (nd == 0) return -1;
+        while (nd++ < 6)
+            frac *= 10;
+    }
+    *us = (int64_t)se * EM_USEC_PER_SEC + frac;
+    return 0;
+}
+
 /* The common timestamp shape "YYYY-MM-DDTHH:MM:SS[.f...]Z" without
- * em_ts_parse's generality; the date's day number is cached, since
- * consecutive records share it. Returns 0 and *us, or -1 for any other
- * shape (em_ts_parse then decides). */
+ * em_ts_parse's generality. Consecutive records share their date and
+ * usually their minute: the last "YYYY-MM-DDTHH:MM" read and its time are
+ * cached, and the date's day number too. Returns 0 and *us, or -1 for any
+ * other shape (em_ts_parse then decides). */
 int em__fmt_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
 {
-    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':' || p[n - 1] != 'Z')
+    int64_t sec;
+    if (n < 20 || p[n - 1] != 'Z') return -1;
+    if (r->ts_min_ok && em__load_le64(p) == r->ts_min[0] && em__load_le64(p + 8) == r->ts_min[1]) {
+        if (iso_seconds(p, n, &sec)) return -1;
+        *us = r->ts_min_us + sec;
+        return 0;
+    }
+    if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
         return -1;
     int64_t days;
     if (r->ts_date_ok && em__load_le64(p) == em__load_le64(r->ts_date) && p[8] == r->ts_date[8] &&
@@ -277,30 +318,12 @@ int em__fmt_iso_ts(em_reader *r, const char *p, size_t n, int64_t *us)
         return -1;
 #define TS_BYTE(k) ((int)((x >> (8 * (k))) & 0xF))
     int h = TS_BYTE(0) * 10 + TS_BYTE(1), mi = TS_BYTE(3) * 10 + TS_BYTE(4);
-    int se = TS_BYTE(6) * 10 + TS_BYTE(7);
 #undef TS_BYTE
-    if (h > 23 || mi > 59 || se > 60) return -1;
-    int64_t frac = 0;
-    size_t i = 19;
-    if (n == 24 && p[19] == '.') { /* milliseconds, the usual case */
-        unsigned a = (unsigned)(p[20] - '0'), b = (unsigned)(p[21] - '0'), c = (unsigned)(p[22] - '0');
-        if (a > 9 || b > 9 || c > 9) return -1;
-        frac = (int64_t)(a * 100 + b * 10 + c) * 1000;
-    } else if (i < n - 1) {
-        if (p[i] != '.') return -1;
-        int nd = 0;
-        for (i++; i < n - 1; i++) {
-            unsigned d = (unsigned)(p[i] - '0');
-            if (d > 9) return -1;
-            if (nd < 6) {
-                frac = frac * 10 + d;
-                nd++;
-            }
-        }
-        if (nd == 0) return -1;
-        while (nd++ < 6)
-            frac *= 10;
-    }
-    *us = (days * 86400 + h * 3600 + mi * 60 + se) * EM_USEC_PER_SEC + frac;
+    if (h > 23 || mi > 59 || iso_seconds(p, n, &sec)) return -1;
+    r->ts_min[0] = em__load_le64(p);
+    r->ts_min[1] = em__load_le64(p + 8);
+    r->ts_min_us = (days * 86400 + h * 3600 + mi * 60) * EM_USEC_PER_SEC;
+    r->ts_min_ok = 1;
+    *us = r->ts_min_us + sec;
     return 0;
 }

@@ -51,6 +51,27 @@ int em_reader_create(em_reader **out, const char *format, const em_schema *schem
  * unterminated quote). */
 int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
 
+/* What em_reader_parse_lines consumed. */
+typedef struct em_reader_lines {
+    size_t used;    /* bytes, line ends included */
+    uint64_t bytes; /* bytes of those lines without their line ends */
+    uint32_t lines; /* lines (blank ones and CSV headers included) */
+    uint32_t rows;  /* rows added to the builder */
+} em_reader_lines;
+
+/* Parses the complete lines ('\n'-terminated; a '\r' before it is
+ * ignored) at the start of p[0..n) into bb, each as em_reader_parse would,
+ * until max_rows rows were added (the caller makes sure bb has room for
+ * them) or only a partial line is left. Returns 0 then, or 1 when it
+ * stopped before a line that is not a clean record (a bad record, or one
+ * longer than max_line bytes): that line is the caller's, to report (with
+ * em_reader_parse, which produces the message). *res says what was
+ * consumed either way. The NDJSON reader finds most records' ends while
+ * parsing them (see json_shape.c), so it reads a block of lines in one
+ * pass instead of searching each newline first. */
+int em_reader_parse_lines(em_reader *r, const char *p, size_t n, uint32_t max_rows, size_t max_line,
+                          em_batch_builder *bb, em_reader_lines *res);
+
 /* Frees the reader (NULL-safe). */
 void em_reader_destroy(em_reader *r);
 
@@ -97,6 +118,33 @@ typedef struct em__key_slot {
                                * mask of its bytes: one compare per key */
 } em__key_slot;
 
+/* json_shape.c: the fast path for records shaped like the one before (see
+ * there). em__shape_parse reads p[0, n) against r->shape (nf > 0): it
+ * returns the length of the record it matched (set into bb's current row),
+ * or 0 (bb's row may hold some values: abort it). em__shape_learn is told
+ * each record the general parser accepted and learns its shape when there
+ * is none or the last one stopped matching. */
+#define EM__SHAPE_FIELDS 32
+#define EM__SHAPE_LIT 32
+#define EM__SHAPE_RELEARN 16 /* misses in a row before the shape is learnt again */
+
+typedef struct em__shape_field {
+    char lit[EM__SHAPE_LIT]; /* the bytes before the value, zero-padded */
+    uint32_t need;           /* the literal's first 16 bytes as a compare mask */
+    uint8_t litlen;
+    uint8_t kind;            /* what the value is and becomes */
+    uint32_t col;
+} em__shape_field;
+
+struct em__shape {
+    uint32_t nf;        /* fields; 0 = no shape learnt */
+    uint32_t misses;    /* records in a row that did not match */
+    uint32_t backoff;   /* records to wait before learning again */
+    uint8_t taillen;    /* the bytes after the last value: '}' or '"}' */
+    char tail[2];
+    em__shape_field f[EM__SHAPE_FIELDS];
+};
+
 struct em_reader {
     em__fmt_kind kind;
     const em_schema *schema;
@@ -107,7 +155,11 @@ struct em_reader {
     char ts_date[10];  /* the last ISO date parsed ("2024-05-01") ... */
     int64_t ts_days;   /* ... and its day number */
     int ts_date_ok;
+    uint64_t ts_min[2]; /* the last "YYYY-MM-DDTHH:MM" parsed (16 bytes) ... */
+    int64_t ts_min_us;  /* ... and its time */
+    int ts_min_ok;
     struct em__lp *lp; /* influx: its own state (lineproto.c) */
+    struct em__shape *shape; /* json: the learnt record shape, or NULL */
 };
 
 struct em_writer {
@@ -172,6 +224,10 @@ extern const double em__pow10_exact[23];
 /* Formats a double in the shortest %.15g/%.16g/%.17g form that reads back
  * exactly; out needs 32 bytes. Returns the length, 0 for NaN/Inf. */
 size_t em__fmt_double(double v, char *out);
+
+size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb);
+void em__shape_learn(em_reader *r, const char *p, size_t n);
+void em__shape_free(struct em__shape *sh);
 
 int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
 

@@ -19,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define SCRATCH_MAX ((size_t)1 << 26)
 #define MAX_DEPTH   64
@@ -77,6 +74,7 @@ void em_reader_destroy(em_reader *r)
     if (!r) return;
     em_buf_release(&r->scratch);
     em__lp_free(r->lp);
+    em__shape_free(r->shape);
     em_free(r->types);
     em_free(r);
 }
@@ -240,30 +238,7 @@ static int decode_string(jp *s, em_buf *out)
 static inline int plain_string(jp *s, size_t *start, size_t *len)
 {
     const char *b = s->p + s->i + 1;
-    size_t room = s->n - s->i - 1, k = 0;
-#ifdef __SSE2__
-    /* the first 64 bytes inline, 16 at a time (most strings are shorter);
-     * past that, em__scan_plain (AVX2 where the CPU has it) */
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
-    for (;;) {
-        if (room - k < 16 || k == 64) {
-            k += em__scan_plain(b + k, room - k);
-            break;
-        }
-        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
-        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-                                    _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
-        unsigned m = (unsigned)(_mm_movemask_epi8(stop) | _mm_movemask_epi8(w));
-        if (m) {
-            k += (size_t)__builtin_ctz(m);
-            break;
-        }
-        k += 16;
-    }
-#else
-    k = em__scan_plain(b, room);
-#endif
+    size_t room = s->n - s->i - 1, k = em__scan_plain_short(b, room);
     if (k >= room || b[k] != '"') return 0;
     *start = s->i + 1;
     *len = k;
@@ -435,7 +410,8 @@ static int key_column(em_reader *r, jp *s, uint32_t k, int *rc)
     }
     if (plain_string(s, &ks, &kl)) {
         em__key_slot *slot = k < EM__KEY_SLOTS ? &r->keys[k] : NULL;
-        if (slot && slot->len == kl && memcmp(slot->name, s->p + ks, kl) == 0) return slot->col;
+        if (slot && slot->len && slot->len == kl && memcmp(slot->name, s->p + ks, kl) == 0)
+            return slot->col;
         int col = em_schema_find(r->schema, s->p + ks, kl);
         if (slot && kl > 0 && kl <= EM__KEY_MAX) {
             memcpy(slot->name, s->p + ks, kl);
@@ -519,26 +495,101 @@ static int json_parse(em_reader *r, const char *p, size_t n, em_batch_builder *b
     return 0;
 }
 
-int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
+/* em_reader_parse; try_shape 0 when the caller has just tried the record's
+ * shape (em_reader_parse_lines). */
+static int parse_one(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err,
+                     int try_shape)
 {
     size_t i = 0;
     int rc;
     em_errbuf_clear(err);
+    if (n && p[0] == '{' && try_shape && r->shape && r->shape->nf &&
+        !em_batch_builder_full(bb)) { /* the usual record: no blank to skip */
+        if (em__shape_parse(r, p, n, bb) == n) {
+            r->shape->misses = 0;
+            rc = em_batch_builder_end_row(bb);
+            goto out;
+        }
+        em_batch_builder_abort_row(bb);
+        r->shape->misses++;
+    }
     while (i < n && is_space(p[i]))
         i++;
     if (i == n) return EM_EOF;
     if (em_batch_builder_full(bb))
         return em_errf(err, EM_ELIMIT, "batch is full (%u rows)", bb->cap);
-    if (r->kind == EM__FMT_CSV)
+    if (r->kind == EM__FMT_CSV) {
         rc = em__csv_parse(r, p, n, bb, err);
-    else if (r->kind == EM__FMT_INFLUX)
+    } else if (r->kind == EM__FMT_INFLUX) {
         rc = em__lp_parse(r, p, n, bb, err);
-    else
+    } else {
         rc = json_parse(r, p, n, bb, err);
+        const struct em__shape *sh = r->shape;
+        if (rc == 0 && (!sh || !sh->nf || sh->backoff || sh->misses >= EM__SHAPE_RELEARN))
+            em__shape_learn(r, p, n);
+    }
     if (rc == 0) rc = em_batch_builder_end_row(bb);
+out:
     if (rc && rc != EM_EOF) {
         if (err && !err->msg[0]) em_errf(err, rc, "%s", em_strerror(rc));
         em_batch_builder_abort_row(bb);
     }
     return rc;
+}
+
+int em_reader_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err)
+{
+    return parse_one(r, p, n, bb, err, 1);
+}
+
+int em_reader_parse_lines(em_reader *r, const char *p, size_t n, uint32_t max_rows, size_t max_line,
+                          em_batch_builder *bb, em_reader_lines *res)
+{
+    em_errbuf err;
+    size_t i = 0;
+    int stop = 0;
+    memset(res, 0, sizeof *res);
+    while (i < n && res->rows < max_rows) {
+        const char *l = p + i;
+        size_t room = n - i, e;
+        int tried = 0;
+        if (room > 1024) /* the lines a few records ahead: their cache lines
+                          * (and pages) are on their way when parsed */
+            __builtin_prefetch(l + 1024);
+        if (r->kind == EM__FMT_JSON && r->shape && r->shape->nf) {
+            e = em__shape_parse(r, l, room, bb);
+            size_t end = e && e < room && l[e] == '\r' ? e + 1 : e; /* CRLF */
+            if (e && end < room && l[end] == '\n' && e <= max_line &&
+                em_batch_builder_end_row(bb) == 0) {
+                r->shape->misses = 0;
+                res->rows++;
+                res->lines++;
+                res->bytes += e;
+                i += end + 1;
+                continue;
+            }
+            em_batch_builder_abort_row(bb);
+            r->shape->misses++;
+            tried = 1;
+        }
+        const char *nl = memchr(l, '\n', room);
+        if (!nl) break;
+        size_t m = (size_t)(nl - l), len = m && l[m - 1] == '\r' ? m - 1 : m;
+        if (len > max_line) {
+            stop = 1;
+            break;
+        }
+        int rc = parse_one(r, l, len, bb, &err, !tried);
+        if (rc == 0) {
+            res->rows++;
+        } else if (rc != EM_EOF) {
+            stop = 1;
+            break;
+        }
+        res->lines++;
+        res->bytes += len;
+        i += m + 1;
+    }
+    res->used = i;
+    return stop;
 }

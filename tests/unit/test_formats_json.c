@@ -118,6 +118,12 @@ TEST(json_nulls_missing_extra_nested)
     CHECK_EQ_INT(parse(&f, "{\"id\":1,\"id\":null}"), 0);
     CHECK_EQ_INT(col(&f, 0)->v.i64[2], 1);
     CHECK(!is_null(&f, 0, 2));
+    /* an empty key names no column (it was once read into the first) */
+    fx_release(&f);
+    fx_init(&f, NULL);
+    CHECK_EQ_INT(parse(&f, "{\"\":5,\"pm25\":2}"), 0);
+    CHECK(is_null(&f, 0, 0));
+    CHECK_EQ_DBL(col(&f, 1)->v.f64[0], 2.0, 0);
     fx_release(&f);
 }
 

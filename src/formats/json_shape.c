@@ -1,0 +1,237 @@
+/*
+ * formats/json_shape.c - the JSON reader's fast path for records shaped
+ * like the one before.
+ *
+ * An NDJSON producer writes every record with the same keys in the same
+ * order, without blanks, and with values of the same kinds: only the
+ * values' bytes change. From one record the general parser (json.c) has
+ * accepted, the reader learns that shape: for each field, the exact bytes
+ * between the previous value and this one (`,"pm25":`, or `","ts":"` after
+ * a string: the closing quote, key and opening quote in one literal), the
+ * value's kind (plain number or plain string) and what becomes of it
+ * (the column and its conversion, or skipped). A record is then read by
+ * comparing each literal in one or two 16-byte compares and scanning each
+ * value with the primitives of scan.h, with the position in a register:
+ * no whitespace tests, no key lookups, no per-key branches on syntax.
+ *
+ * The fast path only accepts what the general parser accepts, with the
+ * same result: every byte of the record is either in a literal, in a value
+ * the scanners validate (the number shapes of em__scan_number, printable
+ * ASCII strings without escapes), or the record does not match. Anything
+ * else (a key in another order, a blank, an escape, a null, an exponent, a
+ * value the column's conversion refuses) returns "no match" and json.c
+ * aborts the row and parses the record the general way, which also writes
+ * the error message. After EM__SHAPE_RELEARN misses in a row the shape is
+ * learnt again from the next record the general parser accepts; a record
+ * whose shape cannot be learnt (more than EM__SHAPE_FIELDS fields, a key
+ * over 27 bytes, a kind the fast path does not convert) postpones the next
+ * attempt by EM__SHAPE_BACKOFF records.
+ */
+#include "formats/format.h"
+#include "formats/scan.h"
+
+#include "core/mem.h"
+
+#include <string.h>
+
+#define EM__SHAPE_RELEARN 16
+#define EM__SHAPE_BACKOFF 4096
+
+typedef enum shape_kind {
+    NUM_SKIP = 1, /* a number for no column */
+    NUM_F64,      /* a number into a DOUBLE column */
+    NUM_I64,      /* an integer into a BIGINT column */
+    NUM_TS,       /* an integer into a TIMESTAMP column (ts_mul units) */
+    STR_SKIP,     /* a string for no column */
+    STR_TEXT,     /* a string into a TEXT column */
+    STR_TS        /* an ISO-8601 string into a TIMESTAMP column */
+} shape_kind;
+
+typedef em__shape_field shape_field;
+
+void em__shape_free(struct em__shape *sh)
+{
+    em_free(sh);
+}
+
+/* 1 when p (room bytes readable) starts with f's literal. */
+static inline __attribute__((always_inline)) int lit_at(const char *p, size_t room,
+                                                        const shape_field *f)
+{
+#ifdef __SSE2__
+    if (__builtin_expect(room >= 32, 1)) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i l = _mm_loadu_si128((const __m128i *)(const void *)f->lit);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, l));
+        if ((eq & f->need) != f->need) return 0;
+        if (__builtin_expect(f->litlen <= 16, 1)) return 1;
+        a = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+        l = _mm_loadu_si128((const __m128i *)(const void *)(f->lit + 16));
+        eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, l));
+        unsigned need = (1u << (f->litlen - 16)) - 1;
+        return (eq & need) == need;
+    }
+#endif
+    return room >= f->litlen && em__fmt_same_bytes(p, f->lit, f->litlen);
+}
+
+/* A value the fast path reads into its column (any kind but the skips). */
+static size_t put_value(em_reader *r, const shape_field *f, const char *p, size_t room,
+                        em_batch_builder *bb)
+{
+    size_t len;
+    em__number sc;
+    double dv;
+    int64_t iv;
+    switch (f->kind) {
+    case NUM_F64:
+        if (!(len = em__scan_number(p, room, &sc)) || em__number_f64(&sc, &dv)) return 0;
+        em_batch_builder_set_f64(bb, f->col, dv);
+        return len;
+    case NUM_I64:
+        if (!(len = em__scan_number(p, room, &sc)) || em__number_i64(&sc, &iv)) return 0;
+        em_batch_builder_set_i64(bb, f->col, iv);
+        return len;
+    case NUM_TS:
+        if (!(len = em__scan_number(p, room, &sc)) || em__number_i64(&sc, &iv) ||
+            __builtin_mul_overflow(iv, r->ts_mul, &iv))
+            return 0;
+        em_batch_builder_set_i64(bb, f->col, iv);
+        return len;
+    case STR_TEXT: /* the closing quote starts the next literal */
+        len = em__scan_plain_short(p, room);
+        if (em_batch_builder_set_text(bb, f->col, p, len)) return 0;
+        return len ? len : SIZE_MAX;
+    case STR_TS:
+        len = em__scan_plain_short(p, room);
+        if (em__fmt_iso_ts(r, p, len, &iv)) return 0;
+        em_batch_builder_set_i64(bb, f->col, iv);
+        return len;
+    default:
+        return 0;
+    }
+}
+
+size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
+{
+    const struct em__shape *sh = r->shape;
+    const shape_field *f = sh->f, *last = sh->f + sh->nf;
+    size_t q = 0, len;
+    for (; f < last; f++) {
+        if (!lit_at(p + q, n - q, f)) return 0;
+        q += f->litlen;
+        if (f->kind == NUM_SKIP) { /* the usual field: a number nobody reads */
+            if (!(len = em__skip_number(p + q, n - q))) return 0;
+        } else if (f->kind == STR_SKIP) {
+            len = em__scan_plain_short(p + q, n - q);
+        } else {
+            if (!(len = put_value(r, f, p + q, n - q, bb))) return 0;
+            if (len == SIZE_MAX) /* an empty string */
+                len = 0;
+        }
+        q += len;
+    }
+    if (n - q < sh->taillen || p[q] != sh->tail[0] || (sh->taillen == 2 && p[q + 1] != sh->tail[1]))
+        return 0;
+    return q + sh->taillen;
+}
+
+/* Appends a field whose literal is p[from, to) to sh; 0, or -1 if it does
+ * not fit. */
+static int add_field(struct em__shape *sh, const char *p, size_t from, size_t to, shape_kind kind,
+                     int col)
+{
+    if (sh->nf == EM__SHAPE_FIELDS || to - from > EM__SHAPE_LIT || to == from) return -1;
+    for (uint32_t i = 0; i < sh->nf; i++) /* a repeated column: first value wins, not here */
+        if (col >= 0 && sh->f[i].kind != NUM_SKIP && sh->f[i].kind != STR_SKIP &&
+            sh->f[i].col == (uint32_t)col)
+            return -1;
+    shape_field *f = &sh->f[sh->nf++];
+    memset(f->lit, 0, sizeof f->lit);
+    memcpy(f->lit, p + from, to - from);
+    f->litlen = (uint8_t)(to - from);
+    f->need = f->litlen >= 16 ? 0xFFFFu : (1u << f->litlen) - 1;
+    f->kind = (uint8_t)kind;
+    f->col = col >= 0 ? (uint32_t)col : 0;
+    return 0;
+}
+
+/* Learns the shape of p[0, n), a record the general parser accepted.
+ * Returns 0, or -1 when it has no shape the fast path can read. */
+static int learn(em_reader *r, struct em__shape *sh, const char *p, size_t n)
+{
+    size_t i = 1, from = 0;
+    sh->nf = 0;
+    if (n < 2 || p[0] != '{' || p[1] == '}') return -1;
+    for (;;) {
+        if (i >= n || p[i] != '"') return -1;
+        size_t k = em__scan_plain(p + i + 1, n - i - 1), ks = i + 1;
+        if (ks + k >= n || p[ks + k] != '"') return -1;
+        int col = em_schema_find(r->schema, p + ks, k);
+        em_type t = col >= 0 ? r->types[col] : EM_TYPE_TEXT;
+        i = ks + k + 1;
+        if (i >= n || p[i] != ':') return -1;
+        i++;
+        shape_kind kind;
+        size_t vend;
+        if (i < n && p[i] == '"') {
+            i++; /* the opening quote is the literal's last byte */
+            size_t v = em__scan_plain(p + i, n - i);
+            if (i + v >= n || p[i + v] != '"') return -1;
+            kind = col < 0 ? STR_SKIP
+                   : t == EM_TYPE_TEXT ? STR_TEXT
+                   : t == EM_TYPE_TIMESTAMP ? STR_TS
+                   : 0;
+            vend = i + v; /* the closing quote belongs to the next literal */
+            int64_t us;
+            if (!kind || (kind == STR_TS && em__fmt_iso_ts(r, p + i, v, &us)) ||
+                add_field(sh, p, from, i, kind, col))
+                return -1;
+            from = vend;
+            i = vend + 1;
+        } else {
+            em__number sc;
+            double dv;
+            int64_t iv;
+            size_t v = em__scan_number(p + i, n - i, &sc);
+            if (!v) return -1;
+            kind = col < 0 ? NUM_SKIP
+                   : t == EM_TYPE_DOUBLE && em__number_f64(&sc, &dv) == 0 ? NUM_F64
+                   : t == EM_TYPE_BIGINT && em__number_i64(&sc, &iv) == 0 ? NUM_I64
+                   : t == EM_TYPE_TIMESTAMP && em__number_i64(&sc, &iv) == 0 ? NUM_TS
+                   : 0;
+            if (!kind || add_field(sh, p, from, i, kind, col)) return -1;
+            from = i + v;
+            i = from;
+        }
+        if (i < n && p[i] == ',') {
+            i++;
+            continue;
+        }
+        if (i < n && p[i] == '}' && i + 1 == n && i + 1 - from <= 2) {
+            sh->taillen = (uint8_t)(i + 1 - from);
+            memcpy(sh->tail, p + from, sh->taillen);
+            return 0;
+        }
+        return -1;
+    }
+}
+
+void em__shape_learn(em_reader *r, const char *p, size_t n)
+{
+    struct em__shape *sh = r->shape;
+    if (!sh) {
+        if (!(sh = em_calloc(1, sizeof *sh))) return; /* no shape: the general path */
+        r->shape = sh;
+    } else if (sh->backoff) {
+        sh->backoff--;
+        return;
+    } else if (sh->nf && sh->misses < EM__SHAPE_RELEARN) {
+        return;
+    }
+    sh->misses = 0;
+    if (learn(r, sh, p, n)) {
+        sh->nf = 0;
+        sh->backoff = EM__SHAPE_BACKOFF;
+    }
+}
