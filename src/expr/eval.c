@@ -345,6 +345,50 @@ static int filter_cmp_lit(const em_expr *p, const em_batch *in, em_eval_ctx *cx,
     return 1;
 }
 
+/* Appends to sel (ns) the rows of in where LO <= X <= HI and the row is not
+ * NULL, as SEL_LOOP. */
+#define SEL_RANGE(X, LO, HI)                                                                       \
+    do {                                                                                           \
+        if (!vb && !in->sel) {                                                                     \
+            for (uint32_t r = 0; r < cnt; r++) {                                                   \
+                sel[ns] = r;                                                                       \
+                ns += (uint32_t)(X[r] >= LO) & (uint32_t)(X[r] <= HI);                             \
+            }                                                                                      \
+        } else {                                                                                   \
+            EM__FOREACH_ROW(in, k, r) {                                                            \
+                sel[ns] = r;                                                                       \
+                ns += (uint32_t)(X[r] >= LO) & (uint32_t)(X[r] <= HI) &                            \
+                      (uint32_t)(!vb || ((vb[r >> 3] >> (r & 7)) & 1));                            \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* `x BETWEEN lo AND hi` with literal bounds (x >= lo AND x <= hi, as the
+ * standard defines it) straight into a selection, in one pass. Returns 1
+ * if handled (rc in *rc), 0 if p is not of that shape. */
+static int filter_between_lit(const em_expr *p, const em_batch *in, em_eval_ctx *cx,
+                              uint32_t *sel, uint32_t *n, int *rc)
+{
+    if (p->kind != EX_CALL || p->opk != OPK_BETWEEN)
+        return 0;
+    em_column x;
+    if ((*rc = em_expr_eval(p->args[0], in, cx, &x)) != 0)
+        return 1;
+    const uint8_t *vb = x.validity;
+    uint32_t cnt = em_batch_count(in), ns = 0;
+    if (x.type == EM_TYPE_DOUBLE) {
+        const double *restrict xv = x.v.f64;
+        double lo = p->args[1]->lit.d, hi = p->args[2]->lit.d;
+        SEL_RANGE(xv, lo, hi);
+    } else {
+        const int64_t *restrict xv = x.v.i64;
+        int64_t lo = p->args[1]->lit.i, hi = p->args[2]->lit.i;
+        SEL_RANGE(xv, lo, hi);
+    }
+    *n = ns;
+    return 1;
+}
+
 /* Writes to sel (room for em_batch_count(in)) the rows of in where p is
  * TRUE, ascending, and their number to *n. */
 static int filter_rows(const em_expr *p, const em_batch *in, em_eval_ctx *cx, uint32_t *sel,
@@ -384,7 +428,7 @@ static int filter_rows(const em_expr *p, const em_batch *in, em_eval_ctx *cx, ui
         *n = m;
         return 0;
     }
-    if (filter_cmp_lit(p, in, cx, sel, n, &rc))
+    if (filter_cmp_lit(p, in, cx, sel, n, &rc) || filter_between_lit(p, in, cx, sel, n, &rc))
         return rc;
     em_column c;
     if ((rc = em_expr_eval(p, in, cx, &c)) != 0)

@@ -275,7 +275,8 @@ static int scalar_lit(const em_expr *x)
 }
 
 /* Records on a bound call what the evaluator treats specially: AND/OR
- * (narrowing), comparisons (filter fast path) and a literal operand. */
+ * (narrowing), comparisons and BETWEEN with literal bounds (filter fast
+ * paths) and a literal operand. */
 static void mark_special(em_expr *e)
 {
     static const char *const cmps[] = {"=", "<>", "<", "<=", ">", ">=", "!="};
@@ -292,6 +293,10 @@ static void mark_special(em_expr *e)
             e->opk = OPK_CMP;
             e->cmp = i == 6 ? 1 : i;
         }
+    if (strcasecmp(e->name, "between") == 0 && e->nargs == 3 && scalar_lit(e->args[1]) &&
+        scalar_lit(e->args[2]) && e->args[1]->type == e->args[0]->type &&
+        e->args[2]->type == e->args[0]->type)
+        e->opk = OPK_BETWEEN;
     em_lit_kernel_fn k = e->nargs == 2 ? em__lit_kernel(e->def->fn) : NULL;
     int l1 = e->nargs == 2 && scalar_lit(e->args[1]), l0 = e->nargs == 2 && scalar_lit(e->args[0]);
     if (k && (l1 || l0) && e->args[l1 ? 0 : 1]->type != EM_TYPE_NULL) {

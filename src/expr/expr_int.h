@@ -96,7 +96,8 @@ struct em_expr {
      * and what the evaluator treats specially */
     em_lit_kernel_fn litk;
     int lit_left; /* litk: the literal is args[0] (else args[1]) */
-    enum { OPK_NONE, OPK_AND, OPK_OR, OPK_CMP } opk;
+    enum { OPK_NONE, OPK_AND, OPK_OR, OPK_CMP, OPK_BETWEEN } opk; /* BETWEEN: numeric x,
+                                                                  * literal bounds of its type */
     int cmp; /* OPK_CMP: 0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >= */
 };
 

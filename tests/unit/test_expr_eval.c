@@ -404,6 +404,33 @@ TEST(filter_fast_path_matches_general)
                 CHECK(memcmp(res[k], res[k + 1], nres[k] * sizeof(uint32_t)) == 0);
             }
         }
+        /* BETWEEN with literal bounds (one pass) against its general
+         * kernel (reached through `(x BETWEEN lo AND hi) = TRUE`), bounds
+         * included, dense and over a selection */
+        for (int dense = 0; dense < 2; dense++) {
+            em_expr *fast = CALL("between", COL(names[col]), col ? D(-2.5) : I(-3), col ? I(2) : I(3));
+            em_expr *gen = CALL("=", CALL("between", COL(names[col]), col ? D(-2.5) : I(-3),
+                                          col ? I(2) : I(3)),
+                                BO(1));
+            em_expr *fs[] = {fast, gen};
+            uint32_t *res[2], nres[2];
+            for (int k = 0; k < 2; k++) {
+                BT->sel = dense ? NULL : base;
+                BT->nsel = dense ? BT->nrows : nbase;
+                CHECK_EQ_INT(em_expr_bind(fs[k], S, NULL), 0);
+                CHECK_EQ_INT(em_expr_filter(fs[k], BT, &CX), 0);
+                res[k] = BT->sel;
+                nres[k] = BT->nsel;
+            }
+            CHECK_EQ_INT(nres[0], nres[1]);
+            CHECK(nres[0] > 0 && nres[0] < (dense ? BT->nrows : nbase));
+            CHECK(memcmp(res[0], res[1], nres[0] * sizeof(uint32_t)) == 0);
+            uint32_t at_bound = 0; /* the bounds themselves are in */
+            for (uint32_t i = 0; i < nres[0]; i++)
+                at_bound += col ? BT->cols[1].v.f64[res[0][i]] == 2.0
+                                : BT->cols[0].v.i64[res[0][i]] == 3;
+            CHECK(at_bound > 0);
+        }
     }
     teardown();
 }
