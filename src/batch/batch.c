@@ -274,7 +274,7 @@ int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col)
     return 0;
 }
 
-int em_batch_builder_end_row(em_batch_builder *bb)
+int em__batch_builder_end_row_nulls(em_batch_builder *bb)
 {
     em_batch *b = bb->b;
     uint32_t row = b->nrows;
@@ -292,8 +292,6 @@ int em_batch_builder_end_row(em_batch_builder *bb)
     bb->nset = 0;
     b->nrows = row + 1;
     b->nsel = b->nrows;
-    for (uint32_t i = 0; i < b->ncols; i++)
-        b->cols[i].len = b->nrows;
     return 0;
 }
 

@@ -142,8 +142,19 @@ static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, 
     return 0;
 }
 int em_batch_builder_set_null(em_batch_builder *bb, uint32_t col);
-/* Fills unset columns with NULL and advances to the next row. */
-int em_batch_builder_end_row(em_batch_builder *bb);
+/* Fills unset columns with NULL and advances to the next row. Inline when
+ * every column was set (the usual row); the columns' len is set by
+ * em_batch_builder_finish. */
+int em__batch_builder_end_row_nulls(em_batch_builder *bb);
+static inline int em_batch_builder_end_row(em_batch_builder *bb)
+{
+    em_batch *b = bb->b;
+    if (bb->nset < b->ncols || b->nrows >= bb->cap)
+        return em__batch_builder_end_row_nulls(bb);
+    bb->nset = 0;
+    b->nsel = ++b->nrows;
+    return 0;
+}
 /* Forgets anything set on the current row (a bad record). */
 void em_batch_builder_abort_row(em_batch_builder *bb);
 /* Returns the finished batch (valid until the arena is reset). */

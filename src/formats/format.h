@@ -168,6 +168,7 @@ struct em_writer {
     int wrote_header;
     char *keys;        /* JSON: the text before each field's value (built once) */
     uint32_t *key_off; /* nfields + 1 offsets into keys */
+    struct em__ts_text *ts_last; /* JSON: per field, the last TIMESTAMP formatted */
 };
 
 /* a[0..n) == b[0..n), inline: keys are short, and a libc call per key

@@ -3,10 +3,14 @@
  * number formatting shared with csv.c (em__fmt_double).
  *
  * Hot for every JSON sink: doubles and integers are formatted without
- * snprintf where an exact method exists, and each field's key text is built
- * once per writer.
+ * snprintf where an exact method exists, each field's key text is built
+ * once per writer, a row is written in place after one reservation per
+ * value, strings are copied a run of plain bytes at a time (scan.h), and
+ * each TIMESTAMP field remembers its last text (a window's rows share
+ * their window_start and window_end).
  */
 #include "formats/format.h"
+#include "formats/scan.h"
 
 #include "core/clock.h"
 #include "ember/error.h"
@@ -54,6 +58,7 @@ void em_writer_destroy(em_writer *w)
     if (!w) return;
     em_free(w->keys);
     em_free(w->key_off);
+    em_free(w->ts_last);
     em_free(w);
 }
 
@@ -219,33 +224,107 @@ static int put_json_string(em_buf *out, const char *s, size_t n)
     return rc;
 }
 
-static int put_json_value(em_buf *out, const em_column *c, uint32_t row)
+/* The last TIMESTAMP a field wrote and its text. */
+struct em__ts_text {
+    int64_t v;
+    uint8_t len; /* 0: none yet */
+    char text[39];
+};
+
+/* s[0..n) as a JSON string at d (room for 6n + 2 bytes); returns the
+ * length written. */
+static size_t put_string_raw(char *d, const char *s, size_t n)
 {
-    char tmp[40];
+    static const char hex[] = "0123456789abcdef";
+    char *o = d;
+    size_t i = 0;
+    *o++ = '"';
+    while (i < n) {
+        size_t run = em__scan_plain_short(s + i, n - i);
+        memcpy(o, s + i, run);
+        o += run;
+        i += run;
+        if (i >= n) break;
+        unsigned char c = (unsigned char)s[i++];
+        if (c >= 0x80) { /* UTF-8 is written as it is */
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    return (size_t)(o - d);
+}
+
+/* Upper bound of the text of field c's value at row. */
+static size_t value_room(const em_column *c, uint32_t row)
+{
+    if (c->type == EM_TYPE_TEXT && !em_column_is_null(c, row))
+        return 6 * (size_t)(c->v.off[row + 1] - c->v.off[row]) + 2;
+    return 48;
+}
+
+/* Field k's value at row, at d (value_room bytes); returns the length. */
+static size_t put_value_raw(em_writer *w, uint32_t k, const em_column *c, uint32_t row, char *d)
+{
     size_t len;
-    if (em_column_is_null(c, row)) return em_buf_puts(out, "null");
+    if (em_column_is_null(c, row)) {
+        memcpy(d, "null", 4);
+        return 4;
+    }
     switch (c->type) {
     case EM_TYPE_BOOLEAN:
-        return em_buf_puts(out, c->v.b[row] ? "true" : "false");
+        memcpy(d, c->v.b[row] ? "true" : "false", 5);
+        return c->v.b[row] ? 4 : 5;
     case EM_TYPE_BIGINT:
-    case EM_TYPE_INTERVAL:
+    case EM_TYPE_INTERVAL: {
+        int64_t v = c->v.i64[row];
         len = 0;
-        if (c->v.i64[row] < 0) tmp[len++] = '-';
-        len += put_u64(c->v.i64[row] < 0 ? 0 - (uint64_t)c->v.i64[row] : (uint64_t)c->v.i64[row],
-                       tmp + len);
-        return em_buf_append(out, tmp, len);
+        if (v < 0) d[len++] = '-';
+        return len + put_u64(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, d + len);
+    }
     case EM_TYPE_DOUBLE:
-        len = em__fmt_double(c->v.f64[row], tmp);
-        return len ? em_buf_append(out, tmp, len) : em_buf_puts(out, "null");
-    case EM_TYPE_TIMESTAMP:
-        len = em_ts_format(c->v.i64[row], tmp);
-        return put_json_string(out, tmp, len);
+        len = em__fmt_double(c->v.f64[row], d);
+        if (len) return len;
+        memcpy(d, "null", 4);
+        return 4;
+    case EM_TYPE_TIMESTAMP: {
+        struct em__ts_text *t = &w->ts_last[k];
+        int64_t v = c->v.i64[row];
+        if (!t->len || t->v != v) {
+            char tmp[48];
+            len = em_ts_format(v, tmp);
+            if (len > sizeof t->text) return put_string_raw(d, tmp, len);
+            memcpy(t->text, tmp, len);
+            t->len = (uint8_t)len;
+            t->v = v;
+        }
+        d[0] = '"';
+        memcpy(d + 1, t->text, t->len);
+        d[t->len + 1] = '"';
+        return (size_t)t->len + 2;
+    }
     case EM_TYPE_TEXT: {
         em_slice t = em_column_text(c, row);
-        return put_json_string(out, t.ptr, t.len);
+        return put_string_raw(d, t.ptr, t.len);
     }
     default:
-        return em_buf_puts(out, "null");
+        memcpy(d, "null", 4);
+        return 4;
     }
 }
 
@@ -284,14 +363,21 @@ int em_writer_write(em_writer *w, const em_batch *b, em_buf *out)
     if (w->kind == EM__FMT_CSV) return em__csv_write(w, b, out);
     if (!w->keys && (rc = build_keys(w)) != 0) return rc;
     uint32_t n = em_batch_count(b), nf = w->schema->nfields;
+    if (!w->ts_last && !(w->ts_last = em_calloc(nf ? nf : 1, sizeof *w->ts_last)))
+        return EM_ENOMEM;
     for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t row = em_batch_row(b, i);
         if (nf == 0) rc = em_buf_putc(out, '{');
         for (uint32_t k = 0; k < nf && !rc; k++) {
-            rc = em_buf_append(out, w->keys + w->key_off[k], w->key_off[k + 1] - w->key_off[k]);
-            if (!rc) rc = put_json_value(out, &b->cols[k], row);
+            const em_column *c = &b->cols[k];
+            size_t klen = w->key_off[k + 1] - w->key_off[k];
+            if ((rc = em_buf_reserve(out, klen + value_room(c, row) + 2)) != 0) break;
+            char *d = out->ptr + out->len;
+            memcpy(d, w->keys + w->key_off[k], klen);
+            out->len += klen + put_value_raw(w, k, c, row, d + klen);
         }
         if (!rc) rc = em_buf_append(out, "}\n", 2);
     }
+    if (out->ptr) out->ptr[out->len] = 0;
     return rc;
 }
