@@ -62,18 +62,30 @@ void em_writer_destroy(em_writer *w)
     em_free(w);
 }
 
-/* Writes the decimal digits of v to out; returns their count. */
+/* Writes the decimal digits of v to out; returns their count. Two digits
+ * per division. */
 static size_t put_u64(uint64_t v, char *out)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
     char d[24];
-    size_t n = 0, k = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        out[k++] = d[--n];
-    return k;
+    size_t n = sizeof d;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(d + n, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(d + n, pairs + 2 * v, 2);
+    } else {
+        d[--n] = (char)('0' + v);
+    }
+    memcpy(out, d + n, sizeof d - n);
+    return sizeof d - n;
 }
 
 /* Writes [-]m / 10^k in fixed point, trailing zeros of the fraction
@@ -149,11 +161,16 @@ static size_t fast_fmt_double(double v, char *out)
     }
     /* half the gap below v is smaller when M is a power of two */
     int pow2 = M == (UINT64_C(1) << 52);
+    static const unsigned __int128 pow10_128[21] = {
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+        UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+        UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+        UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+        UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+        (unsigned __int128)UINT64_C(10000000000000000000) * 10};
     for (int digits = 15; digits <= 17; digits++) {
         int k = digits - 1 - e; /* 0 .. 20 */
-        unsigned __int128 p10 = 1;
-        for (int j = 0; j < k; j++)
-            p10 *= 10;
+        unsigned __int128 p10 = pow10_128[k];
         unsigned __int128 x = (unsigned __int128)M * p10; /* a x 10^k = x / 2^sh */
         unsigned __int128 m = x >> sh, rem = x - (m << sh), half = (unsigned __int128)1 << (sh - 1);
         if (rem > half || (rem == half && (m & 1)))
