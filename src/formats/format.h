@@ -129,7 +129,7 @@ typedef struct em__key_slot {
 #define EM__SHAPE_RELEARN 16 /* misses in a row before the shape is learnt again */
 
 typedef struct em__shape_field {
-    char lit[EM__SHAPE_LIT]; /* the bytes before the value, zero-padded */
+    _Alignas(16) char lit[EM__SHAPE_LIT]; /* the bytes before the value, zero-padded */
     uint32_t need;           /* the literal's first 16 bytes as a compare mask */
     uint8_t litlen;
     uint8_t kind;            /* what the value is and becomes */

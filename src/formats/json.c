@@ -548,28 +548,39 @@ int em_reader_parse_lines(em_reader *r, const char *p, size_t n, uint32_t max_ro
     em_errbuf err;
     size_t i = 0;
     int stop = 0;
-    memset(res, 0, sizeof *res);
-    while (i < n && res->rows < max_rows) {
+    uint32_t rows = 0, lines = 0;
+    uint64_t bytes = 0;
+    while (i < n && rows < max_rows) {
         const char *l = p + i;
-        size_t room = n - i, e;
+        size_t room = n - i;
         int tried = 0;
-        if (room > 1024) /* the lines a few records ahead: their cache lines
-                          * (and pages) are on their way when parsed */
-            __builtin_prefetch(l + 1024);
-        if (r->kind == EM__FMT_JSON && r->shape && r->shape->nf) {
-            e = em__shape_parse(r, l, room, bb);
-            size_t end = e && e < room && l[e] == '\r' ? e + 1 : e; /* CRLF */
-            if (e && end < room && l[end] == '\n' && e <= max_line &&
-                em_batch_builder_end_row(bb) == 0) {
-                r->shape->misses = 0;
-                res->rows++;
-                res->lines++;
-                res->bytes += e;
+        struct em__shape *sh = r->kind == EM__FMT_JSON ? r->shape : NULL;
+        if (sh && sh->nf) { /* records shaped like the last: their ends come from parsing */
+            uint32_t before = rows;
+            int miss = 0;
+            while (i < n && rows < max_rows) {
+                if (room > 1024) /* a few records ahead: on their way when parsed */
+                    __builtin_prefetch(l + 1024);
+                size_t e = em__shape_parse(r, l, room, bb);
+                size_t end = e && e < room && l[e] == '\r' ? e + 1 : e; /* CRLF */
+                if (!e || end >= room || l[end] != '\n' || e > max_line ||
+                    em_batch_builder_end_row(bb) != 0) {
+                    miss = 1;
+                    break;
+                }
+                rows++;
+                bytes += e;
                 i += end + 1;
+                l = p + i;
+                room = n - i;
+            }
+            lines += rows - before;
+            if (!miss) {
+                sh->misses = 0;
                 continue;
             }
             em_batch_builder_abort_row(bb);
-            r->shape->misses++;
+            sh->misses = rows > before ? 1 : sh->misses + 1;
             tried = 1;
         }
         const char *nl = memchr(l, '\n', room);
@@ -581,15 +592,18 @@ int em_reader_parse_lines(em_reader *r, const char *p, size_t n, uint32_t max_ro
         }
         int rc = parse_one(r, l, len, bb, &err, !tried);
         if (rc == 0) {
-            res->rows++;
+            rows++;
         } else if (rc != EM_EOF) {
             stop = 1;
             break;
         }
-        res->lines++;
-        res->bytes += len;
+        lines++;
+        bytes += len;
         i += m + 1;
     }
+    res->rows = rows;
+    res->lines = lines;
+    res->bytes = bytes;
     res->used = i;
     return stop;
 }

@@ -104,7 +104,17 @@ static size_t put_value(em_reader *r, const shape_field *f, const char *p, size_
         return len ? len : SIZE_MAX;
     case STR_TS:
         len = em__scan_plain_short(p, room);
-        if (em__fmt_iso_ts(r, p, len, &iv)) return 0;
+        if (len != 24 || !r->ts_min_ok || em__load_le64(p) != r->ts_min[0] ||
+            em__load_le64(p + 8) != r->ts_min[1] || p[16] != ':' || p[19] != '.' || p[23] != 'Z') {
+            if (em__fmt_iso_ts(r, p, len, &iv)) return 0;
+        } else { /* the minute of the last one: ":SS.mmm" (what em__fmt_iso_ts does) */
+            unsigned s1 = (unsigned)(p[17] - '0'), s2 = (unsigned)(p[18] - '0');
+            unsigned m1 = (unsigned)(p[20] - '0'), m2 = (unsigned)(p[21] - '0'),
+                     m3 = (unsigned)(p[22] - '0');
+            unsigned se = s1 * 10 + s2;
+            if ((s1 | s2 | m1 | m2 | m3) > 9 || se > 60) return 0;
+            iv = r->ts_min_us + (int64_t)se * 1000000 + (int64_t)(m1 * 100 + m2 * 10 + m3) * 1000;
+        }
         em_batch_builder_set_i64(bb, f->col, iv);
         return len;
     default:
@@ -116,9 +126,20 @@ size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *
 {
     const struct em__shape *sh = r->shape;
     const shape_field *f = sh->f, *last = sh->f + sh->nf;
-    size_t q = 0, len;
+    /* below `safe`, a literal is compared in one or two 16-byte loads
+     * without a bounds test of its own */
+    size_t q = 0, len, safe = n >= 32 ? n - 32 : 0;
     for (; f < last; f++) {
-        if (!lit_at(p + q, n - q, f)) return 0;
+#ifdef __SSE2__
+        if (__builtin_expect(q < safe && f->litlen <= 16, 1)) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + q));
+            __m128i l = _mm_load_si128((const __m128i *)(const void *)f->lit);
+            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, l));
+            if ((eq & f->need) != f->need) return 0;
+        } else
+#endif
+            if (!lit_at(p + q, n - q, f))
+            return 0;
         q += f->litlen;
         if (f->kind == NUM_SKIP) { /* the usual field: a number nobody reads */
             if (!(len = em__skip_number(p + q, n - q))) return 0;
