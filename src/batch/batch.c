@@ -223,6 +223,19 @@ static inline void mark(em_batch_builder *bb, uint32_t col)
     em__batch_builder_mark(bb, col);
 }
 
+void em__copy_long(char *d, const char *p, size_t n)
+{
+    if (n <= 32) {
+        char a[16], z[16];
+        memcpy(a, p, 16);
+        memcpy(z, p + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, z, 16);
+    } else {
+        memcpy(d, p, n);
+    }
+}
+
 int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n)
 {
     em_column *c = &bb->b->cols[col];

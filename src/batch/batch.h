@@ -116,6 +116,8 @@ static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col,
     em__batch_builder_mark(bb, col);
 }
 int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
+/* memcpy for n > 16 (up to 32 bytes, a UUID, in two 16-byte halves). */
+void em__copy_long(char *d, const char *p, size_t n);
 /* TEXT: inline while the column's text space has room (short values are
  * copied with two overlapping loads instead of a memcpy call); growing is
  * out of line. Returns 0, EM_ELIMIT (over 2 GiB) or EM_ENOMEM. */
@@ -133,6 +135,8 @@ static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, 
         memcpy(&z, p + n - 8, 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &z, 8);
+    } else if (n > 16) {
+        em__copy_long(d, p, n);
     } else {
         memcpy(d, p, n);
     }

@@ -119,16 +119,29 @@ static inline __attribute__((always_inline)) size_t em__scan_number(const char *
     uint64_t w, f;
     memcpy(&w, p + i, 8);
     unsigned k = em__swar_ndigits(w), kf;
-    if (k == 0 || k == 8)
-        return k ? em__scan_number_bytes(p, n, i, sc) : 0;
-    if (p[i] == '0')
-        k = 1; /* "0" ends there: a digit after it is the caller's error */
-    uint64_t v = em__swar_value(w, k);
+    uint64_t v;
+    if (k == 0)
+        return 0;
+    if (k == 8) { /* 9 to 15 digits (epoch milliseconds): the next eight */
+        uint64_t w2;
+        if (p[i] == '0' || n - i < 26)
+            return em__scan_number_bytes(p, n, sc->neg, sc);
+        memcpy(&w2, p + i + 8, 8);
+        unsigned k2 = em__swar_ndigits(w2);
+        if (k2 == 0 || k2 == 8)
+            return em__scan_number_bytes(p, n, sc->neg, sc);
+        v = em__swar_value(w, 8) * pow10[k2] + em__swar_value(w2, k2);
+        k = 8 + k2;
+    } else {
+        if (p[i] == '0')
+            k = 1; /* "0" ends there: a digit after it is the caller's error */
+        v = em__swar_value(w, k);
+    }
     i += k;
     if (p[i] == '.') {
         memcpy(&f, p + i + 1, 8);
         kf = em__swar_ndigits(f);
-        if (kf == 0 || kf == 8)
+        if (kf == 0 || kf == 8 || k + kf > 19)
             return kf ? em__scan_number_bytes(p, n, sc->neg, sc) : 0;
         v = v * pow10[kf] + em__swar_value(f, kf);
         sc->frac = (int)kf;
