@@ -70,11 +70,26 @@ char *em_buf_detach(em_buf *b, size_t *len);
  * at a time where SSE2 is there, 8 otherwise; the tail is one overlapping
  * load rather than a byte loop, so a 36-byte UUID takes three 16-byte
  * compares. */
-static inline int em_bytes_eq(const void *pa, const void *pb, size_t n)
+static inline __attribute__((always_inline)) int em_bytes_eq(const void *pa, const void *pb,
+                                                              size_t n)
 {
     const char *a = pa, *b = pb;
 #if defined(__SSE2__)
     if (n >= 16) {
+        /* up to 48 bytes (UUIDs, most ids): two or three overlapping
+         * compares, one test */
+        if (n <= 48) {
+            __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+                                       _mm_loadu_si128((const __m128i *)(const void *)b));
+            e = _mm_and_si128(e, _mm_cmpeq_epi8(
+                                     _mm_loadu_si128((const __m128i *)(const void *)(a + n - 16)),
+                                     _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16))));
+            if (n > 32)
+                e = _mm_and_si128(e, _mm_cmpeq_epi8(
+                                         _mm_loadu_si128((const __m128i *)(const void *)(a + 16)),
+                                         _mm_loadu_si128((const __m128i *)(const void *)(b + 16))));
+            return _mm_movemask_epi8(e) == 0xffff;
+        }
         while (n > 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
             __m128i y = _mm_loadu_si128((const __m128i *)(const void *)b);

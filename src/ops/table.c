@@ -165,7 +165,7 @@ static inline uint64_t slot_hash(const em__keyidx *x, const em__keyslot *s)
     return x->type == EM_TYPE_TEXT ? s->hk : hash_fixed(s->hk);
 }
 
-static inline int text_eq(const em__tcell *c, em_slice t)
+static inline __attribute__((always_inline)) int text_eq(const em__tcell *c, em_slice t)
 {
     return c->len == t.len && em_bytes_eq(em__tcell_ptr(c), t.ptr, t.len);
 }
@@ -186,7 +186,8 @@ static inline int32_t probe_fixed(const em__keyidx *x, uint64_t h, uint64_t bits
 }
 
 /* Probe for a TEXT key: full hashes first, key bytes only on a match. */
-static inline int32_t probe_text(const em__keyidx *x, uint64_t h, em_slice t)
+static inline __attribute__((always_inline)) int32_t probe_text(const em__keyidx *x, uint64_t h,
+                                                                  em_slice t)
 {
     uint32_t i = (uint32_t)h & x->mask;
     for (;;) {
@@ -477,6 +478,8 @@ int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b, uint32_t 
             rs->text_bytes -= tcell_clear(&rc->txt[id]);
             rs->text_bytes += tcell_heap(&nv);
             rc->txt[id] = nv;
+            if (nv.len > rc->max_len)
+                rc->max_len = nv.len;
         } else if (isnull) {
             rc->fix[id] = 0;
         } else if (rc->type == EM_TYPE_BOOLEAN) {

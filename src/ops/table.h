@@ -130,6 +130,7 @@ typedef struct em__rowcol {
     em__tcell *txt;  /* TEXT values (len 0 when NULL) */
     uint8_t *null;   /* 1 = NULL (or no row) */
     int any_null;    /* a NULL value was ever put: gathers must look at `null` */
+    uint32_t max_len; /* longest TEXT value ever put (bounds a gather's bytes) */
 } em__rowcol;
 
 typedef struct em__rowstore {

@@ -97,9 +97,13 @@ static uint8_t *all_valid(uint32_t n, em_arena *a)
         }                                                                                          \
     } while (0)
 
-/* Bytes of the TEXT values of slots ids[0..n) (negative ids: none). */
+/* Text space for the TEXT values of slots ids[0..n) (negative ids: none):
+ * n times the longest value when that is small (arena space is cheap, a
+ * pass over the ids is not), else their exact sum. */
 static uint32_t ids_text_bytes(const em__rowcol *rc, const int32_t *ids, uint32_t n)
 {
+    if ((uint64_t)n * rc->max_len <= (1u << 20))
+        return n * rc->max_len;
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < n; i++)
         bytes += ids[i] >= 0 ? rc->txt[ids[i]].len : 0;
@@ -156,8 +160,9 @@ int em__rowstore_scatter(const em__rowstore *rs, uint32_t col, const uint32_t *r
 {
     const em__rowcol *rc = &rs->cols[col];
     int missing = 0, rc_;
-    for (uint32_t i = 0; i < m; i++)
-        missing |= ids[i] < 0;
+    if (rc->type != EM_TYPE_TEXT) /* the text loop below notes it itself */
+        for (uint32_t i = 0; i < m; i++)
+            missing |= ids[i] < 0;
     if (rc->type == EM_TYPE_TEXT) {
         uint32_t bytes = ids_text_bytes(rc, ids, m);
         if (bytes == UINT32_MAX)
@@ -175,6 +180,8 @@ int em__rowstore_scatter(const em__rowstore *rs, uint32_t col, const uint32_t *r
                 const em__tcell *c = &rc->txt[ids[i]];
                 copy_text(dst->data + pos, em__tcell_ptr(c), c->len);
                 pos += (int32_t)c->len;
+            } else {
+                missing = 1;
             }
         }
         while (next <= nrows)
