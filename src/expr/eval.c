@@ -10,7 +10,8 @@
  * selection vector is smaller (allocated from the batch arena).
  * `x OP literal` calls use the kernels of func_arith.c that take the
  * literal as a scalar; a filter on such a comparison writes the selection
- * straight from the values, without a BOOLEAN column.
+ * straight from the values, without a BOOLEAN column. `text OP 'literal'`
+ * is compared in place here (text_lit_eval), the same two ways.
  */
 #include "expr/expr_int.h"
 
@@ -231,6 +232,87 @@ static int eval_case(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_c
     return 0;
 }
 
+/* ---- TEXT column OP TEXT literal ---- */
+
+/* The literal's index (0 or 1) when e is `x OP 'text'` or `'text' OP x`
+ * with x TEXT, else -1. Such comparisons are done in place: for = and <>
+ * a length check and an inlined byte compare per row, never expanding the
+ * literal into a column or calling memcmp. */
+static int text_lit_arg(const em_expr *e)
+{
+    if (e->kind != EX_CALL || e->opk != OPK_CMP || e->nargs != 2)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        const em_expr *l = e->args[i], *x = e->args[!i];
+        if (l->kind == EX_LIT && !l->null_lit && l->type == EM_TYPE_TEXT &&
+            x->type == EM_TYPE_TEXT)
+            return i;
+    }
+    return -1;
+}
+
+/* Whether x OP lit holds (op as em_expr.cmp, already mirrored when the
+ * literal is on the left). */
+static inline int text_cmp_lit(const char *x, size_t xn, const char *l, size_t ln, int op)
+{
+    if (op <= 1)
+        return (xn == ln && em_bytes_eq(x, l, ln)) == (op == 0);
+    size_t n = xn < ln ? xn : ln;
+    int c = n ? memcmp(x, l, n) : 0;
+    if (!c)
+        c = (xn > ln) - (xn < ln);
+    switch (op) {
+    case 2: return c < 0;
+    case 3: return c <= 0;
+    case 4: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+/* Appends to sel (*n) the selected rows of in where e (text_lit_arg li)
+ * holds and x is not NULL; if out is not NULL, instead fills it with the
+ * BOOLEAN result. */
+static int text_lit_eval(const em_expr *e, int li, const em_batch *in, em_eval_ctx *cx,
+                         uint32_t *sel, uint32_t *n, em_column *out)
+{
+    static const int mirror[] = {0, 1, 4, 5, 2, 3};
+    const em_expr *l = e->args[li];
+    int op = li ? e->cmp : mirror[e->cmp];
+    em_column x;
+    int rc = em_expr_eval(e->args[!li], in, cx, &x);
+    if (rc)
+        return rc;
+    const int32_t *off = x.v.off;
+    const char *d = x.data, *lt = l->text;
+    size_t ln = l->text_len;
+    const uint8_t *vb = x.null_count ? x.validity : NULL;
+    if (out) {
+        if ((rc = em__out_alloc(cx, in, EM_TYPE_BOOLEAN, 0, out)) != 0)
+            return rc;
+        uint8_t *o = out->v.b;
+        EM__FOREACH_ROW(in, k, r) {
+            o[r] = (uint8_t)text_cmp_lit(d + off[r], (size_t)(off[r + 1] - off[r]), lt, ln, op);
+        }
+        return em__out_validity(cx, out, &x, 1);
+    }
+    uint32_t ns = 0;
+    if (op == 0 && !vb) {
+        EM__FOREACH_ROW(in, k, r) {
+            int32_t s = off[r];
+            sel[ns] = r;
+            ns += (uint32_t)((size_t)(off[r + 1] - s) == ln && em_bytes_eq(d + s, lt, ln));
+        }
+    } else {
+        EM__FOREACH_ROW(in, k, r) {
+            sel[ns] = r;
+            ns += (uint32_t)(text_cmp_lit(d + off[r], (size_t)(off[r + 1] - off[r]), lt, ln, op) &&
+                             !(vb && !((vb[r >> 3] >> (r & 7)) & 1)));
+        }
+    }
+    *n = ns;
+    return 0;
+}
+
 int em_expr_eval(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_column *out)
 {
     int rc = 0;
@@ -255,6 +337,12 @@ int em_expr_eval(const em_expr *e, const em_batch *in, em_eval_ctx *cx, em_colum
             return EM_ESTATE;
         if (e->opk == OPK_AND || e->opk == OPK_OR)
             return eval_logic(e, in, cx, out);
+        int li = text_lit_arg(e);
+        if (li >= 0) {
+            rc = text_lit_eval(e, li, in, cx, NULL, NULL, out);
+            out->type = e->type;
+            return rc;
+        }
         if (e->litk) {
             const em_expr *l = e->args[!e->lit_left];
             em_column x;
@@ -430,6 +518,9 @@ static int filter_rows(const em_expr *p, const em_batch *in, em_eval_ctx *cx, ui
     }
     if (filter_cmp_lit(p, in, cx, sel, n, &rc) || filter_between_lit(p, in, cx, sel, n, &rc))
         return rc;
+    int li = text_lit_arg(p);
+    if (li >= 0)
+        return text_lit_eval(p, li, in, cx, sel, n, NULL);
     em_column c;
     if ((rc = em_expr_eval(p, in, cx, &c)) != 0)
         return rc;

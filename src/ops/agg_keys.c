@@ -21,6 +21,9 @@
 
 #define TAG UINT64_C(0xffffffff00000000)
 #define PREFETCH 8
+/* A table of at most this many slots stays in L1/L2: probes skip the
+ * prefetch (few distinct keys, the common GROUP BY). */
+#define SMALL_TAB 4096
 
 void em__agg_keys_init(agg_keys *k, uint32_t nkeys, const int *cols, const em_type *types)
 {
@@ -274,10 +277,11 @@ static int resolve_i64(agg_keys *k, const em_column *c, const uint32_t *rows, ui
     const int64_t *v = c->v.i64;
     uint64_t *h = k->h;
     uint32_t mask = k->tab_cap - 1;
+    int big = k->tab_cap > SMALL_TAB;
     for (uint32_t i = 0; i < n; i++)
         h[i] = em_hash_u64((uint64_t)v[rows[i]], EM_HASH_SEED);
     for (uint32_t i = 0; i < n; i++) {
-        if (i + PREFETCH < n)
+        if (big && i + PREFETCH < n)
             __builtin_prefetch(&k->tab32[h[i + PREFETCH] & mask]);
         uint32_t row = rows[i];
         if (c->validity && em_column_is_null(c, row)) {
@@ -312,7 +316,7 @@ static int resolve_bytes(agg_keys *k, const em_batch *in, const uint32_t *rows, 
     const em_column *c = &in->cols[k->cols[0]];
     uint64_t *h = k->h;
     uint32_t mask = k->tab_cap - 1;
-    int rc;
+    int rc, big = k->tab_cap > SMALL_TAB;
     if (!gen) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t r = rows[i];
@@ -333,7 +337,7 @@ static int resolve_bytes(agg_keys *k, const em_batch *in, const uint32_t *rows, 
             len = (uint32_t)kn;
             hv = em_hash_bytes(p, len, EM_HASH_SEED);
         } else {
-            if (i + PREFETCH < n)
+            if (big && i + PREFETCH < n)
                 __builtin_prefetch(&k->tab64[h[i + PREFETCH] & mask]);
             if (c->validity && em_column_is_null(c, row)) {
                 if (k->null_id == UINT32_MAX) {

@@ -1,9 +1,11 @@
 /*
  * ops/join.c - the stream-table join. The table side is an em_table_state
  * fed by port 1; a stream batch on port 0 is processed in chunks of
- * EM_BATCH_ROWS selected rows: hash the chunk's keys, probe the table once
- * per row (vectorized, no allocation), then gather the stream columns and
- * copy the table values of the matched rows into a dense arena batch.
+ * EM_BATCH_ROWS selected rows: hash the chunk's keys and probe the table
+ * once per row (vectorized, no allocation). The output then passes the
+ * stream columns through untouched and selects the matched rows, adding
+ * only the table's columns (the table key column is the stream key column
+ * itself, relabelled); when few rows match it is a dense copy instead.
  */
 #include "ops/join.h"
 
@@ -33,12 +35,21 @@ typedef struct table_join {
     em_op base;
     em_table_state *table;
     int skey;
-    uint32_t nstream; /* stream columns */
+    uint32_t nstream;  /* stream columns */
     int left;
-    uint32_t *rows;   /* scratch, EM_BATCH_ROWS each */
-    int32_t *ids;
-    uint64_t *hash;
+    int share_key;     /* the table key column of a match equals the stream
+                        * key bit for bit (not DOUBLE: -0.0 == 0.0) */
+    uint32_t cap;      /* rows and ids hold cap entries */
+    uint32_t *rows;    /* scratch: the stream rows, then the matched ones */
+    int32_t *ids;      /* scratch: their table row ids (-1: none) */
+    uint64_t *hash;    /* scratch, EM_BATCH_ROWS */
 } table_join;
+
+/* A join output keeps the input batch's columns and selects the matched
+ * rows when at least 1/VIEW_DENSITY of the input's physical rows match;
+ * below that it copies the matches into a dense batch, so that a few
+ * matches do not drag a large mostly unselected batch downstream. */
+#define VIEW_DENSITY 8
 
 static void update_stats(table_join *j)
 {
@@ -46,45 +57,141 @@ static void update_stats(table_join *j)
     j->base.stats.state_bytes = em_table_state_bytes(j->table);
 }
 
+static int reserve_rows(table_join *j, uint32_t n)
+{
+    if (n <= j->cap)
+        return 0;
+    uint32_t nc = j->cap ? j->cap : EM_BATCH_ROWS;
+    while (nc < n)
+        nc = nc > UINT32_MAX / 2 ? n : nc * 2;
+    uint32_t *r = em_realloc(j->rows, (size_t)nc * sizeof *r);
+    if (r)
+        j->rows = r;
+    int32_t *d = r ? em_realloc(j->ids, (size_t)nc * sizeof *d) : NULL;
+    if (!d)
+        return EM_ENOMEM;
+    j->ids = d;
+    j->cap = nc;
+    return 0;
+}
+
+/* The table key column of the output as a copy of the stream key column
+ * kc of n rows, of which rows[0..m) (NULL: 0..m) were looked up with table
+ * ids ids[]: same values, the table's type, NULL where ids[i] < 0. */
+static int shared_key(const table_join *j, const em_column *kc, const uint32_t *rows,
+                      const int32_t *ids, uint32_t m, uint32_t n, em_column *dst, em_arena *a)
+{
+    *dst = *kc;
+    dst->type = j->table->schema->fields[j->table->key_col].type;
+    if (!j->left)
+        return 0; /* every selected row matched, so its key is not NULL */
+    uint32_t hit = 0;
+    for (uint32_t i = 0; i < m; i++)
+        hit += ids[i] >= 0;
+    if (hit == m)
+        return 0;
+    size_t nb = em_bitmap_bytes(n);
+    dst->validity = em_arena_calloc(a, nb ? nb : 1, 1);
+    if (!dst->validity)
+        return EM_ENOMEM;
+    for (uint32_t i = 0; i < m; i++)
+        if (ids[i] >= 0)
+            em_bit_set(dst->validity, rows ? rows[i] : i);
+    dst->null_count = n - hit;
+    return 0;
+}
+
+/* The m matched rows (rows[], ids[]) as a batch over in's own columns. */
+static int view_output(table_join *j, const em_batch *in, uint32_t m, em_op_ctx *cx,
+                       em_batch **out)
+{
+    const em_table_state *t = j->table;
+    em_batch *b = em_batch_view(j->base.out_schema, in->nrows, cx->arena);
+    if (!b)
+        return EM_ENOMEM;
+    if (m < in->nrows) {
+        if (!(b->sel = em_arena_alloc(cx->arena, (size_t)m * sizeof *b->sel)))
+            return EM_ENOMEM;
+        memcpy(b->sel, j->rows, (size_t)m * sizeof *b->sel);
+    }
+    b->nsel = m;
+    memcpy(b->cols, in->cols, j->nstream * sizeof *b->cols);
+    int rc;
+    for (uint32_t c = 0; c < t->rows.ncols; c++) {
+        em_column *dst = &b->cols[j->nstream + c];
+        if (j->share_key && (int)c == t->key_col)
+            rc = shared_key(j, &in->cols[j->skey], j->rows, j->ids, m, in->nrows, dst, cx->arena);
+        else
+            rc = em__rowstore_scatter(&t->rows, c, j->rows, j->ids, m, in->nrows, dst,
+                                      cx->arena);
+        if (rc)
+            return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+/* The m matched rows copied into a dense batch. */
+static int dense_output(table_join *j, const em_batch *in, uint32_t m, em_op_ctx *cx,
+                        em_batch **out)
+{
+    const em_table_state *t = j->table;
+    em_batch *b = em_batch_view(j->base.out_schema, m, cx->arena);
+    if (!b)
+        return EM_ENOMEM;
+    int rc;
+    for (uint32_t c = 0; c < j->nstream; c++)
+        if ((rc = em__column_gather(&b->cols[c], &in->cols[c], j->rows, m, cx->arena)))
+            return rc;
+    for (uint32_t c = 0; c < t->rows.ncols; c++) {
+        em_column *dst = &b->cols[j->nstream + c];
+        if (j->share_key && (int)c == t->key_col)
+            rc = shared_key(j, &b->cols[j->skey], NULL, j->ids, m, m, dst, cx->arena);
+        else
+            rc = em__rowstore_gather(&t->rows, c, j->ids, m, dst, cx->arena);
+        if (rc)
+            return rc;
+    }
+    *out = b;
+    return 0;
+}
+
 static int join_stream(table_join *j, const em_batch *in, em_op_ctx *cx)
 {
     const em_column *kc = &in->cols[j->skey];
     uint32_t total = em_batch_count(in);
-    uint32_t ntable = j->table->rows.ncols;
+    if (total == 0)
+        return 0;
+    if (reserve_rows(j, total))
+        return em_errf(cx->err, EM_ENOMEM, "join %s: out of memory for %u rows", j->base.id,
+                       total);
+    if (in->sel)
+        memcpy(j->rows, in->sel, (size_t)total * sizeof *j->rows);
+    else
+        for (uint32_t i = 0; i < total; i++)
+            j->rows[i] = i;
     for (uint32_t base = 0; base < total; base += EM_BATCH_ROWS) {
         uint32_t n = total - base < EM_BATCH_ROWS ? total - base : EM_BATCH_ROWS;
-        if (in->sel)
-            memcpy(j->rows, in->sel + base, n * sizeof *j->rows);
-        else
-            for (uint32_t i = 0; i < n; i++)
-                j->rows[i] = base + i;
-        em_table_state_lookup(j->table, kc, j->rows, n, j->hash, j->ids);
-        uint32_t m = n;
-        if (!j->left) {
-            m = 0;
-            for (uint32_t i = 0; i < n; i++) {
-                j->rows[m] = j->rows[i];
-                j->ids[m] = j->ids[i];
-                m += j->ids[i] >= 0;
-            }
-            if (m == 0)
-                continue;
-        }
-        em_batch *b = em_batch_view(j->base.out_schema, m, cx->arena);
-        if (!b)
-            return EM_ENOMEM;
-        int rc;
-        for (uint32_t c = 0; c < j->nstream; c++)
-            if ((rc = em__column_gather(&b->cols[c], &in->cols[c], j->rows, m, cx->arena)))
-                return rc;
-        for (uint32_t c = 0; c < ntable; c++)
-            if ((rc = em__rowstore_gather(&j->table->rows, c, j->ids, m,
-                                          &b->cols[j->nstream + c], cx->arena)))
-                return rc;
-        if ((rc = em_op_emit(&j->base, b, cx)))
-            return rc;
+        em_table_state_lookup(j->table, kc, j->rows + base, n, j->hash, j->ids + base);
     }
-    return 0;
+    uint32_t m = total;
+    if (!j->left) {
+        m = 0;
+        for (uint32_t i = 0; i < total; i++) {
+            j->rows[m] = j->rows[i];
+            j->ids[m] = j->ids[i];
+            m += j->ids[i] >= 0;
+        }
+        if (m == 0)
+            return 0;
+    }
+    em_batch *b = NULL;
+    int rc = (uint64_t)m * VIEW_DENSITY >= in->nrows ? view_output(j, in, m, cx, &b)
+                                                    : dense_output(j, in, m, cx, &b);
+    if (rc)
+        return em_errf(cx->err, rc, "join %s: cannot build the output of %u rows: %s",
+                       j->base.id, m, em_strerror(rc));
+    return em_op_emit(&j->base, b, cx);
 }
 
 static int table_join_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
@@ -199,11 +306,9 @@ int em_table_join_create(em_op **out, const char *id, const em_schema *stream, i
         goto oom;
     if ((rc = em_table_state_create(&j->table, table, table_key_col, err)))
         goto fail;
-    j->rows = em_malloc(EM_BATCH_ROWS * sizeof *j->rows);
-    j->ids = em_malloc(EM_BATCH_ROWS * sizeof *j->ids);
     j->hash = em_malloc(EM_BATCH_ROWS * sizeof *j->hash);
     s = em__join_schema(stream, table);
-    if (!j->rows || !j->ids || !j->hash || !s)
+    if (!j->hash || !s || reserve_rows(j, EM_BATCH_ROWS))
         goto oom;
     if (em_op_init(&j->base, &table_join_vt, id, s, 2))
         goto oom;
@@ -211,6 +316,7 @@ int em_table_join_create(em_op **out, const char *id, const em_schema *stream, i
     j->skey = stream_key_col;
     j->nstream = stream->nfields;
     j->left = left != 0;
+    j->share_key = st != EM_TYPE_DOUBLE; /* the types are compatible */
     update_stats(j);
     *out = &j->base;
     return 0;

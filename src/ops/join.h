@@ -6,8 +6,9 @@
  * expressions to columns beforehand). Output columns are the left/stream
  * input's columns followed by the right/table input's columns, with their
  * names unchanged: a name clash (both sides have "id") is left to the
- * planner, which renames or projects after the join. Output batches are
- * dense (no selection), at most EM_BATCH_ROWS rows, built in cx->arena.
+ * planner, which renames or projects after the join. Output batches live
+ * in cx->arena; a stream-table join's output may share the input batch's
+ * column buffers and carry a selection vector.
  */
 #ifndef EMBER_OPS_JOIN_H
 #define EMBER_OPS_JOIN_H

@@ -124,8 +124,6 @@ static inline size_t tcell_heap(const em__tcell *c)
     return c->len > EM__TCELL_INLINE ? c->len : 0;
 }
 
-/* Equality of n bytes, inlined: keys are short, and a libc memcmp call per
- * probe costs more than the comparison. */
 /* ---- key index ---- */
 
 void em__keyidx_init(em__keyidx *x, em_type t)
@@ -167,7 +165,7 @@ static inline uint64_t slot_hash(const em__keyidx *x, const em__keyslot *s)
     return x->type == EM_TYPE_TEXT ? s->hk : hash_fixed(s->hk);
 }
 
-static inline int text_eq(const em__tcell *c, em_slice t)
+static inline __attribute__((always_inline)) int text_eq(const em__tcell *c, em_slice t)
 {
     return c->len == t.len && em_bytes_eq(em__tcell_ptr(c), t.ptr, t.len);
 }
@@ -188,7 +186,8 @@ static inline int32_t probe_fixed(const em__keyidx *x, uint64_t h, uint64_t bits
 }
 
 /* Probe for a TEXT key: full hashes first, key bytes only on a match. */
-static inline int32_t probe_text(const em__keyidx *x, uint64_t h, em_slice t)
+static inline __attribute__((always_inline)) int32_t probe_text(const em__keyidx *x, uint64_t h,
+                                                                  em_slice t)
 {
     uint32_t i = (uint32_t)h & x->mask;
     for (;;) {
@@ -479,6 +478,8 @@ int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b, uint32_t 
             rs->text_bytes -= tcell_clear(&rc->txt[id]);
             rs->text_bytes += tcell_heap(&nv);
             rc->txt[id] = nv;
+            if (nv.len > rc->max_len)
+                rc->max_len = nv.len;
         } else if (isnull) {
             rc->fix[id] = 0;
         } else if (rc->type == EM_TYPE_BOOLEAN) {
@@ -502,67 +503,6 @@ void em__rowstore_clear(em__rowstore *rs, uint32_t id)
     }
 }
 
-/* Marks the NULL rows of dst: row i is NULL when isnull(i). */
-#define MARK_NULLS(dst, n, a, isnull)                                                              \
-    do {                                                                                           \
-        uint32_t nn_ = 0;                                                                          \
-        for (uint32_t i = 0; i < (n); i++)                                                         \
-            nn_ += (isnull) ? 1u : 0u;                                                             \
-        if (nn_) {                                                                                 \
-            size_t nb_ = em_bitmap_bytes(n);                                                       \
-            (dst)->validity = em_arena_alloc((a), nb_ ? nb_ : 1);                                  \
-            if (!(dst)->validity)                                                                  \
-                return EM_ENOMEM;                                                                  \
-            memset((dst)->validity, 0xff, nb_ ? nb_ : 1);                                          \
-            for (uint32_t i = 0; i < (n); i++)                                                     \
-                if (isnull)                                                                        \
-                    em_bit_clear((dst)->validity, i);                                              \
-            (dst)->null_count = nn_;                                                               \
-        }                                                                                          \
-    } while (0)
-
-int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids, uint32_t n,
-                        em_column *dst, em_arena *a)
-{
-    const em__rowcol *rc = &rs->cols[col];
-    uint32_t bytes = 0;
-    int missing = 0; /* some ids[i] < 0 */
-    for (uint32_t i = 0; i < n; i++)
-        missing |= ids[i] < 0;
-    if (rc->type == EM_TYPE_TEXT)
-        for (uint32_t i = 0; i < n; i++)
-            bytes += ids[i] >= 0 ? rc->txt[ids[i]].len : 0;
-    int rc_ = em_column_alloc(dst, rc->type, n, bytes, a);
-    if (rc_)
-        return rc_;
-    if (rc->type == EM_TYPE_TEXT) {
-        int32_t pos = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            if (ids[i] >= 0) {
-                const em__tcell *c = &rc->txt[ids[i]];
-                memcpy(dst->data + pos, em__tcell_ptr(c), c->len);
-                pos += (int32_t)c->len;
-            }
-            dst->v.off[i + 1] = pos;
-        }
-        dst->data_len = (uint32_t)pos;
-    } else if (rc->type == EM_TYPE_BOOLEAN) {
-        for (uint32_t i = 0; i < n; i++)
-            dst->v.b[i] = ids[i] >= 0 ? (uint8_t)rc->fix[ids[i]] : 0;
-    } else if (!missing) {
-        for (uint32_t i = 0; i < n; i++)
-            dst->v.i64[i] = (int64_t)rc->fix[ids[i]];
-    } else {
-        for (uint32_t i = 0; i < n; i++)
-            dst->v.i64[i] = ids[i] >= 0 ? (int64_t)rc->fix[ids[i]] : 0;
-    }
-    /* A column never given a NULL, gathered for ids that all name rows,
-     * has no NULLs: skip the per-row check. */
-    if (missing || rc->any_null)
-        MARK_NULLS(dst, n, a, ids[i] < 0 || rc->null[ids[i]]);
-    return 0;
-}
-
 size_t em__rowstore_bytes(const em__rowstore *rs)
 {
     size_t b = 0;
@@ -570,37 +510,6 @@ size_t em__rowstore_bytes(const em__rowstore *rs)
         b += (size_t)rs->cap * (1 + (rs->cols[c].type == EM_TYPE_TEXT ? sizeof(em__tcell)
                                                                       : sizeof(uint64_t)));
     return b + rs->text_bytes;
-}
-
-int em__column_gather(em_column *dst, const em_column *src, const uint32_t *rows, uint32_t n,
-                      em_arena *a)
-{
-    uint32_t bytes = 0;
-    if (src->type == EM_TYPE_TEXT)
-        for (uint32_t i = 0; i < n; i++)
-            bytes += (uint32_t)(src->v.off[rows[i] + 1] - src->v.off[rows[i]]);
-    int rc = em_column_alloc(dst, src->type, n, bytes, a);
-    if (rc)
-        return rc;
-    if (src->type == EM_TYPE_TEXT) {
-        int32_t pos = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            int32_t s = src->v.off[rows[i]], e = src->v.off[rows[i] + 1];
-            memcpy(dst->data + pos, src->data + s, (size_t)(e - s));
-            pos += e - s;
-            dst->v.off[i + 1] = pos;
-        }
-        dst->data_len = (uint32_t)pos;
-    } else if (em_type_width(src->type) == 8) {
-        for (uint32_t i = 0; i < n; i++)
-            dst->v.i64[i] = src->v.i64[rows[i]];
-    } else {
-        for (uint32_t i = 0; i < n; i++)
-            dst->v.b[i] = src->v.b[rows[i]];
-    }
-    if (src->validity && src->null_count)
-        MARK_NULLS(dst, n, a, em_column_is_null(src, rows[i]));
-    return 0;
 }
 
 /* ---- reference table state ---- */

@@ -12,7 +12,7 @@
  *   em__rowstore   stores whole rows column-wise by id (fixed-width values as
  *                  8 bytes, TEXT as 16-byte em__tcell, a NULL flag per
  *                  value) and gathers them back into arena columns for
- *                  output, a column at a time.
+ *                  output, a column at a time (table_gather.c).
  *   em_table_state the latest row per primary key (keyidx + rowstore), kept
  *                  up to date by upserts; what `CREATE TABLE` holds and what
  *                  the stream-table join probes.
@@ -130,6 +130,7 @@ typedef struct em__rowcol {
     em__tcell *txt;  /* TEXT values (len 0 when NULL) */
     uint8_t *null;   /* 1 = NULL (or no row) */
     int any_null;    /* a NULL value was ever put: gathers must look at `null` */
+    uint32_t max_len; /* longest TEXT value ever put (bounds a gather's bytes) */
 } em__rowcol;
 
 typedef struct em__rowstore {
@@ -152,12 +153,22 @@ EM__HIDDEN int em__rowstore_put(em__rowstore *rs, uint32_t id, const em_batch *b
 EM__HIDDEN void em__rowstore_clear(em__rowstore *rs, uint32_t id);
 /* Builds arena column dst of n rows from store column col: row i is the
  * value of slot ids[i], or NULL when ids[i] < 0; an id >= 0 must name a
- * slot holding a row (put and not cleared since). 0 or EM_ENOMEM. */
+ * slot holding a row (put and not cleared since). 0, EM_ELIMIT or
+ * EM_ENOMEM. */
 EM__HIDDEN int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids,
                                    uint32_t n, em_column *dst, em_arena *a);
+/* Builds arena column dst of nrows rows (an input batch's physical rows)
+ * from store column col: row rows[i] (i < m, rows ascending) gets the value
+ * of slot ids[i], or NULL when ids[i] < 0; every other row holds an
+ * initialised, meaningless value (zero, empty text) and is never NULL. 0,
+ * EM_ELIMIT (over 2 GiB of text) or EM_ENOMEM. */
+EM__HIDDEN int em__rowstore_scatter(const em__rowstore *rs, uint32_t col, const uint32_t *rows,
+                                    const int32_t *ids, uint32_t m, uint32_t nrows,
+                                    em_column *dst, em_arena *a);
 EM__HIDDEN size_t em__rowstore_bytes(const em__rowstore *rs);
 
-/* Builds arena column dst of n rows: row i = src[rows[i]]. 0 or EM_ENOMEM. */
+/* Builds arena column dst of n rows: row i = src[rows[i]]. 0, EM_ELIMIT or
+ * EM_ENOMEM. */
 EM__HIDDEN int em__column_gather(em_column *dst, const em_column *src, const uint32_t *rows,
                                  uint32_t n, em_arena *a);
 

@@ -89,6 +89,33 @@ TEST(str_and_slices)
     CHECK_EQ_INT(t.len, 3);
 }
 
+/* em_bytes_eq agrees with memcmp for every length up to 70, a difference
+ * at every position (the 16/8/4-byte steps and overlapping tails), and
+ * unaligned starts. */
+TEST(bytes_eq_matches_memcmp)
+{
+    char a[96], b[96];
+    int bad = 0;
+    for (int i = 0; i < 96; i++)
+        a[i] = b[i] = (char)(i * 7 + 1);
+    for (size_t off = 0; off < 3; off++) {
+        for (size_t n = 0; n <= 70; n++) {
+            bad += !em_bytes_eq(a + off, b + off + 0, n) != !!memcmp(a + off, b + off, n);
+            for (size_t p = 0; p < n; p++) {
+                b[off + p] ^= 0x20;
+                bad += em_bytes_eq(a + off, b + off, n) != (memcmp(a + off, b + off, n) == 0);
+                bad += em_bytes_eq(a + off, b + off, n); /* must differ */
+                b[off + p] ^= 0x20;
+            }
+            /* a difference just past the end is not looked at */
+            b[off + n] ^= 0x20;
+            bad += !em_bytes_eq(a + off, b + off, n);
+            b[off + n] ^= 0x20;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 TEST(errors_have_names)
 {
     CHECK_EQ_STR(em_strerror(EM_ENOMEM), "out of memory");
@@ -211,6 +238,7 @@ int main(void)
     RUN(arena_alloc_reset_release);
     RUN(buf_respects_cap);
     RUN(str_and_slices);
+    RUN(bytes_eq_matches_memcmp);
     RUN(errors_have_names);
     RUN(timestamps_roundtrip);
     RUN(durations);

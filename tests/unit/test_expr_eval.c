@@ -435,6 +435,89 @@ TEST(filter_fast_path_matches_general)
     teardown();
 }
 
+/* `text OP 'literal'` (compared in place) agrees with the same comparison
+ * against a computed value ('' || literal, the general kernel), as a filter
+ * and as a value, for both sides, with NULLs, a selection, and values and
+ * literals around the 4/8/16-byte steps of the inlined compare. */
+TEST(text_literal_compare_matches_general)
+{
+    const char *names[] = {"s"};
+    em_type types[] = {EM_TYPE_TEXT};
+    static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+    static const char *const lits[] = {"",
+                                       "ab",
+                                       "abab",
+                                       "view",
+                                       "ababababa",
+                                       "abababababababab",
+                                       "abababababababababababababababababab",
+                                       "ababababababababababababababababab b"};
+    em_arena_init(&A, 0);
+    S = em_schema_create(1, names, types);
+    em_batch_builder bb;
+    em_batch_builder_init(&bb, S, 3000, &A);
+    srand(11);
+    for (int i = 0; i < 3000; i++) {
+        if (rand() % 10) {
+            /* mostly prefixes of the literals' alphabet, some changed bytes */
+            char v[40];
+            int n = rand() % 40;
+            for (int k = 0; k < n; k++)
+                v[k] = "ab"[k & 1];
+            if (n && rand() % 3 == 0)
+                v[rand() % n] = (char)('a' + rand() % 26);
+            em_batch_builder_set_text(&bb, 0, v, (size_t)n);
+        }
+        em_batch_builder_end_row(&bb);
+    }
+    BT = em_batch_builder_finish(&bb);
+    CX.arena = &A;
+    uint32_t *base = em_arena_alloc(&A, 3000 * sizeof *base), nbase = 0;
+    for (uint32_t i = 0; i < 3000; i++)
+        if (i % 3)
+            base[nbase++] = i;
+    int bad = 0, hits = 0;
+    for (size_t li = 0; li < sizeof lits / sizeof lits[0]; li++) {
+        for (int o = 0; o < 6; o++) {
+            for (int left = 0; left < 2; left++) {
+                em_expr *lit = T(lits[li]), *gen = CALL("||", T(""), T(lits[li]));
+                em_expr *fast = left ? CALL(ops[o], lit, COL("s")) : CALL(ops[o], COL("s"), lit);
+                em_expr *slow = left ? CALL(ops[o], gen, COL("s")) : CALL(ops[o], COL("s"), gen);
+                CHECK_EQ_INT(em_expr_bind(fast, S, NULL), 0);
+                CHECK_EQ_INT(em_expr_bind(slow, S, NULL), 0);
+                /* as values, over the selection */
+                BT->sel = base;
+                BT->nsel = nbase;
+                em_column fc, sc;
+                CHECK_EQ_INT(em_expr_eval(fast, BT, &CX, &fc), 0);
+                CHECK_EQ_INT(em_expr_eval(slow, BT, &CX, &sc), 0);
+                CHECK_EQ_INT(fc.type, EM_TYPE_BOOLEAN);
+                for (uint32_t k = 0; k < nbase; k++) {
+                    uint32_t r = base[k];
+                    int fn = em_column_is_null(&fc, r), sn = em_column_is_null(&sc, r);
+                    bad += fn != sn || (!fn && fc.v.b[r] != sc.v.b[r]);
+                }
+                /* as filters */
+                uint32_t *res[2], nres[2];
+                em_expr *fs[] = {fast, slow};
+                for (int k = 0; k < 2; k++) {
+                    BT->sel = base;
+                    BT->nsel = nbase;
+                    CHECK_EQ_INT(em_expr_filter(fs[k], BT, &CX), 0);
+                    res[k] = BT->sel;
+                    nres[k] = BT->nsel;
+                }
+                bad += nres[0] != nres[1] ||
+                       memcmp(res[0], res[1], nres[0] * sizeof(uint32_t)) != 0;
+                hits += nres[0] > 0 && nres[0] < nbase;
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(hits > 40); /* the cases select some rows and not others */
+    teardown();
+}
+
 TEST(column_index_aliases_input)
 {
     setup();
@@ -486,6 +569,7 @@ int main(void)
     RUN(time_functions);
     RUN(filter_with_selection);
     RUN(filter_fast_path_matches_general);
+    RUN(text_literal_compare_matches_general);
     RUN(column_index_aliases_input);
     RUN(bind_errors);
     return t_done();
