@@ -15,6 +15,7 @@
 #include "core/suggest.h"
 #include "sql/diag.h"
 #include "sql/parser.h"
+#include "sql/pushdown.h"
 
 #include <errno.h>
 #include <math.h>
@@ -492,8 +493,11 @@ static int nowcast_time(planner *p, const scope *sc, const em_sql_expr *f, int w
 
 /* ---- queries ---- */
 
+typedef struct pushdown pushdown;
+
 static int plan_query(planner *p, const em_sql_query *q, em_stream **out);
-static int plan_join(planner *p, const em_sql_from *f, scope *sc);
+static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd);
+static int refs_window_col(const em_sql_expr *x);
 static int plan_table_func(planner *p, const em_sql_from *f, scope *sc);
 
 static int64_t interval_arg(planner *p, const em_sql_expr *x, const char *what)
@@ -582,7 +586,7 @@ static int plan_from(planner *p, const em_sql_from *f, scope *sc)
         return 0;
     }
     case EM_SQL_FROM_JOIN:
-        return plan_join(p, f, sc);
+        return plan_join(p, f, sc, NULL);
     case EM_SQL_FROM_FUNC:
         return plan_table_func(p, f, sc);
     }
@@ -847,7 +851,149 @@ static int interval_bound(const em_sql_expr *c, const scope *l, const scope *r,
     return 0;
 }
 
-static int plan_join(planner *p, const em_sql_from *f, scope *sc)
+/* ---- predicate pushdown ----
+ *
+ * The WHERE of a SELECT over a join is split into AND-ed conjuncts, and
+ * the join moves each one that reads a single input (and is movable,
+ * pushdown.h) below itself, as a filter of that input, where that keeps
+ * the result: the stream side of a table join, INNER or LEFT (the side a
+ * LEFT join preserves); either side of an INNER interval join, the left
+ * side of a LEFT one. Further ON conditions of an INNER join move the
+ * same way. A table is never filtered: it is upserted by key, and
+ * dropping an update would keep the row it replaced. An interval join
+ * keeps its conditions above it as well: its state may hold rows that a
+ * build without pushdown stored unfiltered (a restored checkpoint). */
+
+struct pushdown {
+    const em_sql_expr *cs[64]; /* the WHERE's conjuncts */
+    uint32_t n;
+    int done[64]; /* applied below the join: not needed above it */
+};
+
+enum { SIDE_L = 1, SIDE_R = 2, SIDE_BOTH = 4 };
+
+typedef struct side_ctx {
+    const scope *l, *r;
+    int sides;
+} side_ctx;
+
+/* How a column reference resolves in sc: 0 not at all, 1 to one column,
+ * -1 ambiguously (as resolve() decides, without reporting). */
+static int scope_match(const scope *sc, const em_sql_expr *c)
+{
+    const char *found = NULL;
+    for (uint32_t i = 0; i < sc->n; i++) {
+        const col_ref *cr = &sc->cols[i];
+        if (strcasecmp(cr->name, c->v.col.name) != 0 ||
+            (c->v.col.qualifier && (!cr->qual || strcasecmp(cr->qual, c->v.col.qualifier) != 0)))
+            continue;
+        if (found && strcasecmp(found, cr->actual) != 0)
+            return -1;
+        found = cr->actual;
+    }
+    return found != NULL;
+}
+
+static int side_col(void *ud, const em_sql_expr *c)
+{
+    side_ctx *x = ud;
+    int ml = scope_match(x->l, c), mr = scope_match(x->r, c);
+    x->sides |= ml == 1 && mr == 0 ? SIDE_L : ml == 0 && mr == 1 ? SIDE_R : SIDE_BOTH;
+    return 0;
+}
+
+/* The single input a condition reads, SIDE_L or SIDE_R (a constant goes
+ * left), or 0 when it may not move below the join. */
+static int cond_side(const em_sql_expr *x, const scope *l, const scope *r, int lwindowed)
+{
+    if (!em__sql_movable(x) || (lwindowed && refs_window_col(x)))
+        return 0;
+    side_ctx c = {l, r, 0};
+    em__sql_each_col(x, side_col, &c);
+    if (c.sides != SIDE_L && c.sides != SIDE_R && c.sides != 0)
+        return 0;
+    return c.sides ? c.sides : SIDE_L;
+}
+
+/* Filters sc's stream by the AND of the conditions cs[i] with side[i] ==
+ * want (none: no filter). */
+static int filter_side(planner *p, scope *sc, const em_sql_expr *const *cs, const int *side,
+                       uint32_t n, int want)
+{
+    em_expr *acc = NULL;
+    em_sql_pos pos = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        if (side[i] != want)
+            continue;
+        em_expr *w = conv(p, sc, NULL, cs[i]);
+        if (!w)
+            return p->rc;
+        em_expr *a[2] = {acc, w};
+        if (!acc)
+            pos = cs[i]->pos;
+        if (!(acc = acc ? em_call(p->e, "and", 2, a) : w))
+            return fail(p, cs[i]->pos, EM_ENOMEM, "out of memory");
+    }
+    if (acc && !(sc->st = em_filter(sc->st, acc)))
+        return fail_engine(p, pos);
+    return 0;
+}
+
+/* Moves what may go below the join of l and r there: the ON conjuncts
+ * not used as key or bound (on_used; INNER joins only) and the WHERE
+ * conjuncts in pd (may be NULL). Marks those it no longer needs above. */
+static int push_below(planner *p, scope *l, scope *r, int table, int left, int lwindowed,
+                      const em_sql_expr *const *on, uint32_t non, int *on_used, pushdown *pd)
+{
+    const em_sql_expr *cs[128];
+    int side[128], *done[128];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < non && !left; i++)
+        if (!on_used[i]) {
+            cs[n] = on[i];
+            done[n++] = &on_used[i];
+        }
+    for (uint32_t i = 0; pd && i < pd->n; i++) {
+        cs[n] = pd->cs[i];
+        done[n++] = &pd->done[i];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        side[i] = cond_side(cs[i], l, r, lwindowed);
+        if (side[i] == SIDE_R && (table || left))
+            side[i] = 0;
+        if (side[i] && table)
+            *done[i] = 1;
+    }
+    int rc = filter_side(p, l, cs, side, n, SIDE_L);
+    return rc ? rc : filter_side(p, r, cs, side, n, SIDE_R);
+}
+
+/* The WHERE conditions left above the join (NULL with p->rc == 0: none). */
+static em_expr *where_above(planner *p, const scope *sc, const em_sql_expr *where,
+                            const pushdown *pd)
+{
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < pd->n; i++)
+        left += !pd->done[i];
+    if (left == pd->n) /* nothing moved: the condition as written */
+        return conv(p, sc, NULL, where);
+    em_expr *acc = NULL;
+    for (uint32_t i = 0; i < pd->n; i++) {
+        if (pd->done[i])
+            continue;
+        em_expr *w = conv(p, sc, NULL, pd->cs[i]);
+        if (!w)
+            return NULL;
+        em_expr *a[2] = {acc, w};
+        if (!(acc = acc ? em_call(p->e, "and", 2, a) : w)) {
+            fail(p, pd->cs[i]->pos, EM_ENOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    return acc;
+}
+
+static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
 {
     scope l, r;
     int rc = plan_from(p, f->left, &l);
@@ -896,6 +1042,8 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
         em_expr *k = conv(p, &l, NULL, key);
         if (!k)
             return p->rc;
+        if ((rc = push_below(p, &l, &r, 1, left, lwindowed, cs, n, used, pd)))
+            return rc;
         if (!(st = em_join_table(l.st, r.st, k, left)))
             return fail_engine(p, f->on->pos);
     } else {
@@ -943,6 +1091,8 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
         em_expr *lke = conv(p, &l, NULL, lk), *rke = lke ? conv(p, &r, NULL, rk) : NULL;
         if (!rke)
             return p->rc;
+        if ((rc = push_below(p, &l, &r, 0, left, lwindowed, cs, n, used, pd)))
+            return rc;
         const char *rname = f->right->alias ? f->right->alias : f->right->name;
         if (!(st = em_join_interval(l.st, r.st, lke, rke, lt, rt, lower, upper, left,
                                     rname ? rname : "right")))
@@ -1177,7 +1327,11 @@ static int refs_window_col(const em_sql_expr *x)
 static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
 {
     scope sc;
-    int rc = plan_from(p, sel->from, &sc);
+    pushdown pd = {.n = 0};
+    int join = sel->from->kind == EM_SQL_FROM_JOIN;
+    if (join && sel->where && (pd.n = em__sql_conjuncts(sel->where, pd.cs, 64)) > 64)
+        pd.n = 0; /* too many to split: the WHERE stays above the join */
+    int rc = join ? plan_join(p, sel->from, &sc, &pd) : plan_from(p, sel->from, &sc);
     if (rc)
         return rc;
     if (sel->where) {
@@ -1195,10 +1349,10 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
             if ((rc = apply_window_rows(p, &sc)))
                 return rc;
         }
-        em_expr *w = conv(p, &sc, NULL, sel->where);
-        if (!w)
+        em_expr *w = where_above(p, &sc, sel->where, &pd);
+        if (p->rc)
             return p->rc;
-        em_stream *st = em_filter(sc.st, w);
+        em_stream *st = w ? em_filter(sc.st, w) : sc.st;
         if (!st)
             return fail_engine(p, sel->where->pos);
         sc.st = st;
