@@ -865,7 +865,8 @@ static int interval_bound(const em_sql_expr *c, const scope *l, const scope *r,
  * build without pushdown stored unfiltered (a restored checkpoint). */
 
 struct pushdown {
-    const em_sql_expr *cs[64]; /* the WHERE's conjuncts */
+    const em_sql_select *sel; /* the SELECT over the join */
+    const em_sql_expr *cs[64]; /* its WHERE's conjuncts (n == 0: not split) */
     uint32_t n;
     int done[64]; /* applied below the join: not needed above it */
 };
@@ -968,6 +969,86 @@ static int push_below(planner *p, scope *l, scope *r, int table, int left, int l
     return rc ? rc : filter_side(p, r, cs, side, n, SIDE_R);
 }
 
+/* ---- column pruning below a table join ----
+ *
+ * The join copies every column of its stream side into its output, so a
+ * projection below it drops the stream's columns that nothing above reads.
+ * A column is kept when anything read after the join (the SELECT's
+ * items, the rest of its WHERE, GROUP BY, HAVING, the join key and the
+ * ON conditions left above, the window's time column) names a column of
+ * that name, whatever the qualifier. Nothing is dropped
+ * for SELECT * or when a name does not resolve (its error, with its
+ * suggestions, comes later as before). */
+
+typedef struct used_cols {
+    const scope *l, *r;
+    const char *names[256];
+    uint32_t n;
+    int all; /* keep everything */
+} used_cols;
+
+static int note_col(void *ud, const em_sql_expr *c)
+{
+    used_cols *u = ud;
+    if (!scope_match(u->l, c) && !scope_match(u->r, c))
+        u->all = 1;
+    else if (u->n < 256)
+        u->names[u->n++] = c->v.col.name;
+    else
+        u->all = 1;
+    return u->all;
+}
+
+static int prune_left(planner *p, scope *l, const scope *r, const em_sql_from *f,
+                      const em_sql_expr *key, const em_sql_expr *const *on, uint32_t non,
+                      const int *on_used, const pushdown *pd, const char *time_col)
+{
+    const em_sql_select *sel = pd ? pd->sel : NULL;
+    if (!sel)
+        return 0;
+    used_cols u = {.l = l, .r = r};
+    for (uint32_t i = 0; i < sel->nitems && !u.all; i++)
+        u.all = sel->items[i].kind != EM_SQL_ITEM_EXPR ||
+                em__sql_each_col(sel->items[i].expr, note_col, &u);
+    for (uint32_t i = 0; i < pd->n && !u.all; i++)
+        if (!pd->done[i])
+            em__sql_each_col(pd->cs[i], note_col, &u);
+    if (!pd->n && !u.all)
+        em__sql_each_col(sel->where, note_col, &u);
+    for (uint32_t i = 0; i < sel->ngroup_by && !u.all; i++)
+        em__sql_each_col(sel->group_by[i], note_col, &u);
+    if (!u.all)
+        em__sql_each_col(sel->having, note_col, &u);
+    if (!u.all)
+        em__sql_each_col(key, note_col, &u);
+    for (uint32_t i = 0; i < non && !u.all; i++)
+        if (!on_used[i]) /* the key is used, and so are conditions moved below */
+            em__sql_each_col(on[i], note_col, &u);
+    if (u.all)
+        return 0;
+    em_expr *cols[MAX_COLS];
+    const char *names[MAX_COLS];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < l->n && i < MAX_COLS; i++) {
+        int keep = time_col && strcasecmp(l->cols[i].actual, time_col) == 0;
+        for (uint32_t j = 0; j < u.n && !keep; j++)
+            keep = strcasecmp(l->cols[i].name, u.names[j]) == 0;
+        if (!keep)
+            continue;
+        l->cols[k] = l->cols[i];
+        names[k] = l->cols[i].actual;
+        if (!(cols[k] = em_col(p->e, names[k])))
+            return fail(p, f->pos, EM_ENOMEM, "out of memory");
+        k++;
+    }
+    if (k == l->n || k == 0)
+        return 0; /* nothing to drop (or nothing left: keep the rows' shape) */
+    if (!(l->st = em_select(l->st, k, cols, names)))
+        return fail_engine(p, f->pos);
+    l->n = k;
+    return 0;
+}
+
 /* The WHERE conditions left above the join (NULL with p->rc == 0: none). */
 static em_expr *where_above(planner *p, const scope *sc, const em_sql_expr *where,
                             const pushdown *pd)
@@ -1042,7 +1123,9 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
         em_expr *k = conv(p, &l, NULL, key);
         if (!k)
             return p->rc;
-        if ((rc = push_below(p, &l, &r, 1, left, lwindowed, cs, n, used, pd)))
+        if ((rc = push_below(p, &l, &r, 1, left, lwindowed, cs, n, used, pd)) ||
+            (rc = prune_left(p, &l, &r, f, key, cs, n, used, pd,
+                             lwindowed ? lwin.time_col : NULL)))
             return rc;
         if (!(st = em_join_table(l.st, r.st, k, left)))
             return fail_engine(p, f->on->pos);
@@ -1327,7 +1410,7 @@ static int refs_window_col(const em_sql_expr *x)
 static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
 {
     scope sc;
-    pushdown pd = {.n = 0};
+    pushdown pd = {.sel = sel, .n = 0};
     int join = sel->from->kind == EM_SQL_FROM_JOIN;
     if (join && sel->where && (pd.n = em__sql_conjuncts(sel->where, pd.cs, 64)) > 64)
         pd.n = 0; /* too many to split: the WHERE stays above the join */

@@ -21,3 +21,6 @@ CREATE SINK ors WITH (connector = 'file', path = 'ors.jsonl') AS
 CREATE SINK on_cond WITH (connector = 'file', path = 'on_cond.jsonl') AS
     SELECT r.device_id, d.room, r.pm25 FROM readings r JOIN devices d
     ON r.device_id = d.device_id AND upper(r.kind) = 'PM' AND d.pm25_max < 20;
+-- r.* keeps every stream column (nothing is pruned below the join)
+CREATE SINK star WITH (connector = 'file', path = 'star.jsonl') AS
+    SELECT r.*, d.room FROM readings r JOIN devices d ON r.device_id = d.device_id WHERE r.kind = 'co2';
