@@ -982,6 +982,7 @@ static int push_below(planner *p, scope *l, scope *r, int table, int left, int l
 
 typedef struct used_cols {
     const scope *l, *r;
+    int windowed; /* window_start and window_end come after the join */
     const char *names[256];
     uint32_t n;
     int all; /* keep everything */
@@ -991,7 +992,7 @@ static int note_col(void *ud, const em_sql_expr *c)
 {
     used_cols *u = ud;
     if (!scope_match(u->l, c) && !scope_match(u->r, c))
-        u->all = 1;
+        u->all = !(u->windowed && !c->v.col.qualifier && is_window_col(c->v.col.name));
     else if (u->n < 256)
         u->names[u->n++] = c->v.col.name;
     else
@@ -1001,12 +1002,13 @@ static int note_col(void *ud, const em_sql_expr *c)
 
 static int prune_left(planner *p, scope *l, const scope *r, const em_sql_from *f,
                       const em_sql_expr *key, const em_sql_expr *const *on, uint32_t non,
-                      const int *on_used, const pushdown *pd, const char *time_col)
+                      const int *on_used, const pushdown *pd, int windowed,
+                      const char *time_col)
 {
     const em_sql_select *sel = pd ? pd->sel : NULL;
     if (!sel)
         return 0;
-    used_cols u = {.l = l, .r = r};
+    used_cols u = {.l = l, .r = r, .windowed = windowed};
     for (uint32_t i = 0; i < sel->nitems && !u.all; i++)
         u.all = sel->items[i].kind != EM_SQL_ITEM_EXPR ||
                 em__sql_each_col(sel->items[i].expr, note_col, &u);
@@ -1124,7 +1126,7 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
         if (!k)
             return p->rc;
         if ((rc = push_below(p, &l, &r, 1, left, lwindowed, cs, n, used, pd)) ||
-            (rc = prune_left(p, &l, &r, f, key, cs, n, used, pd,
+            (rc = prune_left(p, &l, &r, f, key, cs, n, used, pd, lwindowed,
                              lwindowed ? lwin.time_col : NULL)))
             return rc;
         if (!(st = em_join_table(l.st, r.st, k, left)))

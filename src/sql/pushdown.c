@@ -23,59 +23,76 @@ uint32_t em__sql_conjuncts(const em_sql_expr *x, const em_sql_expr **out, uint32
     return n > cap ? cap + 1 : n;
 }
 
-static int each_list(em_sql_expr *const *xs, uint32_t n, em__sql_col_fn fn, void *ud)
+static int visit_list(em_sql_expr *const *xs, uint32_t n, em__sql_node_fn fn, void *ud)
 {
     int rc = 0;
     for (uint32_t i = 0; i < n && !rc; i++)
-        rc = em__sql_each_col(xs[i], fn, ud);
+        rc = em__sql_visit(xs[i], fn, ud);
     return rc;
 }
 
-int em__sql_each_col(const em_sql_expr *x, em__sql_col_fn fn, void *ud)
+int em__sql_visit(const em_sql_expr *x, em__sql_node_fn fn, void *ud)
 {
-    int rc = 0;
+    int rc;
     if (!x)
         return 0;
+    if ((rc = fn(ud, x)))
+        return rc;
     switch (x->kind) {
-    case EM_SQL_E_COLUMN:
-        return fn(ud, x);
     case EM_SQL_E_UNARY:
-        return em__sql_each_col(x->v.unary.arg, fn, ud);
+        return em__sql_visit(x->v.unary.arg, fn, ud);
     case EM_SQL_E_BINARY:
-        if ((rc = em__sql_each_col(x->v.bin.l, fn, ud)))
+        if ((rc = em__sql_visit(x->v.bin.l, fn, ud)))
             return rc;
-        return em__sql_each_col(x->v.bin.r, fn, ud);
+        return em__sql_visit(x->v.bin.r, fn, ud);
     case EM_SQL_E_FUNC:
-        return each_list(x->v.func.args, x->v.func.nargs, fn, ud);
+        return visit_list(x->v.func.args, x->v.func.nargs, fn, ud);
     case EM_SQL_E_EXTRACT:
-        return em__sql_each_col(x->v.extract.arg, fn, ud);
+        return em__sql_visit(x->v.extract.arg, fn, ud);
     case EM_SQL_E_CAST:
-        return em__sql_each_col(x->v.cast.arg, fn, ud);
+        return em__sql_visit(x->v.cast.arg, fn, ud);
     case EM_SQL_E_CASE:
-        if ((rc = em__sql_each_col(x->v.cases.operand, fn, ud)))
+        if ((rc = em__sql_visit(x->v.cases.operand, fn, ud)))
             return rc;
         for (uint32_t i = 0; i < x->v.cases.nwhens && !rc; i++)
-            if (!(rc = em__sql_each_col(x->v.cases.whens[i].cond, fn, ud)))
-                rc = em__sql_each_col(x->v.cases.whens[i].result, fn, ud);
-        return rc ? rc : em__sql_each_col(x->v.cases.else_, fn, ud);
+            if (!(rc = em__sql_visit(x->v.cases.whens[i].cond, fn, ud)))
+                rc = em__sql_visit(x->v.cases.whens[i].result, fn, ud);
+        return rc ? rc : em__sql_visit(x->v.cases.else_, fn, ud);
     case EM_SQL_E_IS_NULL:
-        return em__sql_each_col(x->v.is_null.arg, fn, ud);
+        return em__sql_visit(x->v.is_null.arg, fn, ud);
     case EM_SQL_E_BETWEEN:
-        if ((rc = em__sql_each_col(x->v.between.arg, fn, ud)) ||
-            (rc = em__sql_each_col(x->v.between.lo, fn, ud)))
+        if ((rc = em__sql_visit(x->v.between.arg, fn, ud)) ||
+            (rc = em__sql_visit(x->v.between.lo, fn, ud)))
             return rc;
-        return em__sql_each_col(x->v.between.hi, fn, ud);
+        return em__sql_visit(x->v.between.hi, fn, ud);
     case EM_SQL_E_IN:
-        if ((rc = em__sql_each_col(x->v.in.arg, fn, ud)))
+        if ((rc = em__sql_visit(x->v.in.arg, fn, ud)))
             return rc;
-        return each_list(x->v.in.list, x->v.in.n, fn, ud);
+        return visit_list(x->v.in.list, x->v.in.n, fn, ud);
     case EM_SQL_E_LIKE:
-        if ((rc = em__sql_each_col(x->v.like.arg, fn, ud)))
+        if ((rc = em__sql_visit(x->v.like.arg, fn, ud)))
             return rc;
-        return em__sql_each_col(x->v.like.pattern, fn, ud);
+        return em__sql_visit(x->v.like.pattern, fn, ud);
     default:
-        return 0; /* literals */
+        return 0; /* literals and columns */
     }
+}
+
+typedef struct col_visit {
+    em__sql_node_fn fn;
+    void *ud;
+} col_visit;
+
+static int only_cols(void *ud, const em_sql_expr *x)
+{
+    const col_visit *c = ud;
+    return x->kind == EM_SQL_E_COLUMN ? c->fn(c->ud, x) : 0;
+}
+
+int em__sql_each_col(const em_sql_expr *x, em__sql_node_fn fn, void *ud)
+{
+    col_visit c = {fn, ud};
+    return em__sql_visit(x, only_cols, &c);
 }
 
 static int movable_list(em_sql_expr *const *xs, uint32_t n)

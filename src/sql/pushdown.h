@@ -21,12 +21,15 @@
  * or cap + 1 when there are more than cap (out then holds the first cap). */
 uint32_t em__sql_conjuncts(const em_sql_expr *x, const em_sql_expr **out, uint32_t cap);
 
-/* A visitor for em__sql_each_col: returns 0 to go on. */
-typedef int (*em__sql_col_fn)(void *ud, const em_sql_expr *col);
+/* A visitor: returns 0 to go on. */
+typedef int (*em__sql_node_fn)(void *ud, const em_sql_expr *x);
 
-/* Calls fn for every column reference in x (NULL: none), in tree order;
- * stops at the first nonzero return and returns it, else 0. */
-int em__sql_each_col(const em_sql_expr *x, em__sql_col_fn fn, void *ud);
+/* Calls fn for every node of x (NULL: none), parents before children, left
+ * to right; stops at the first nonzero return and returns it, else 0. */
+int em__sql_visit(const em_sql_expr *x, em__sql_node_fn fn, void *ud);
+
+/* em__sql_visit over the column references of x only. */
+int em__sql_each_col(const em_sql_expr *x, em__sql_node_fn fn, void *ud);
 
 /* Whether x may be evaluated on more rows than it used to be (before a
  * join instead of after it) with the same result on the rows both see:
