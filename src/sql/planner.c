@@ -1409,8 +1409,48 @@ static int refs_window_col(const em_sql_expr *x)
     }
 }
 
+static int is_aggregate_node(void *ud, const em_sql_expr *x)
+{
+    (void)ud;
+    return is_aggregate(x);
+}
+
+/* SELECT DISTINCT a, b (named columns, no aggregates) as GROUP BY a, b, or
+ * NULL when sel is not one (or on error). */
+static em_sql_select *distinct_as_group_by(planner *p, const em_sql_select *sel)
+{
+    if (!sel->distinct || sel->ngroup_by ||
+        em__sql_visit(sel->having, is_aggregate_node, NULL))
+        return NULL;
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR ||
+            em__sql_visit(sel->items[i].expr, is_aggregate_node, NULL))
+            return NULL;
+    em_sql_select *copy = em_arena_alloc(&p->arena, sizeof *copy);
+    em_sql_expr **group = em_arena_calloc(&p->arena, sel->nitems ? sel->nitems : 1,
+                                          sizeof *group);
+    if (!copy || !group) {
+        fail(p, sel->pos, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        group[i] = sel->items[i].expr;
+    *copy = *sel;
+    copy->group_by = group;
+    copy->ngroup_by = sel->nitems;
+    copy->distinct = 0;
+    return copy;
+}
+
 static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
 {
+    /* DISTINCT = GROUP BY every selected expression, decided before the
+     * FROM is planned (planning it twice would run it twice) */
+    const em_sql_select *grouped = distinct_as_group_by(p, sel);
+    if (p->rc)
+        return p->rc;
+    if (grouped)
+        sel = grouped;
     scope sc;
     pushdown pd = {.sel = sel, .n = 0};
     int join = sel->from->kind == EM_SQL_FROM_JOIN;
@@ -1464,22 +1504,11 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
     if (sel->distinct && (sel->ngroup_by || ag.naggs))
         return fail(p, sel->pos, EM_EUNSUPPORTED,
                     "SELECT DISTINCT with GROUP BY or aggregates is not supported; drop one");
-    if (sel->distinct) {
-        /* DISTINCT = GROUP BY every selected expression */
-        static em_sql_expr *dgroup[MAX_COLS];
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < sel->nitems && n < MAX_COLS; i++) {
-            if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
-                return fail(p, sel->items[i].pos, EM_EUNSUPPORTED,
-                            "SELECT DISTINCT * is not supported; name the columns");
-            dgroup[n++] = sel->items[i].expr;
-        }
-        em_sql_select copy = *sel;
-        copy.group_by = dgroup;
-        copy.ngroup_by = n;
-        copy.distinct = 0;
-        return plan_select(p, &copy, out);
-    }
+    /* any other DISTINCT became a GROUP BY above, unless it selects * */
+    for (uint32_t i = 0; sel->distinct && i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
+            return fail(p, sel->items[i].pos, EM_EUNSUPPORTED,
+                        "SELECT DISTINCT * is not supported; name the columns");
     /* GROUP BY: window bounds select the window; other expressions are keys */
     int windowed_group = 0;
     for (uint32_t i = 0; i < sel->ngroup_by; i++) {
