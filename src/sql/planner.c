@@ -862,7 +862,9 @@ static int interval_bound(const em_sql_expr *c, const scope *l, const scope *r,
  * same way. A table is never filtered: it is upserted by key, and
  * dropping an update would keep the row it replaced. An interval join
  * keeps its conditions above it as well: its state may hold rows that a
- * build without pushdown stored unfiltered (a restored checkpoint). */
+ * build without pushdown stored unfiltered (a restored checkpoint); and
+ * conditions calling now() stay above it only (it may emit a row in a
+ * later micro-batch, whose now() is later). */
 
 struct pushdown {
     const em_sql_select *sel; /* the SELECT over the join */
@@ -960,7 +962,7 @@ static int push_below(planner *p, scope *l, scope *r, int table, int left, int l
     }
     for (uint32_t i = 0; i < n; i++) {
         side[i] = cond_side(cs[i], l, r, lwindowed);
-        if (side[i] == SIDE_R && (table || left))
+        if ((side[i] == SIDE_R && (table || left)) || (!table && em__sql_uses_now(cs[i])))
             side[i] = 0;
         if (side[i] && table)
             *done[i] = 1;

@@ -6,6 +6,8 @@
 
 #include "expr/expr.h"
 
+#include <strings.h>
+
 static uint32_t split(const em_sql_expr *x, const em_sql_expr **out, uint32_t n, uint32_t cap)
 {
     if (x->kind == EM_SQL_E_BINARY && x->v.bin.op == EM_SQL_OP_AND) {
@@ -142,4 +144,15 @@ int em__sql_movable(const em_sql_expr *x)
     default:
         return 1; /* literals */
     }
+}
+
+static int is_now(void *ud, const em_sql_expr *x)
+{
+    (void)ud;
+    return x->kind == EM_SQL_E_FUNC && strcasecmp(x->v.func.name, "now") == 0;
+}
+
+int em__sql_uses_now(const em_sql_expr *x)
+{
+    return em__sql_visit(x, is_now, NULL) != 0;
 }

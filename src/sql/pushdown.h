@@ -36,4 +36,9 @@ int em__sql_each_col(const em_sql_expr *x, em__sql_node_fn fn, void *ud);
  * literals, columns, operators, CASE, CAST and built-in scalar functions. */
 int em__sql_movable(const em_sql_expr *x);
 
+/* Whether x calls now(), the micro-batch's logical time: such a condition
+ * may not move below a join that emits a row in a later micro-batch than
+ * the one its input row arrived in (a stream-stream join). */
+int em__sql_uses_now(const em_sql_expr *x);
+
 #endif
