@@ -95,6 +95,11 @@ int em_expr_bind(em_expr *e, const em_schema *in, em_errbuf *err);
 int em_expr_bind_with(em_expr *e, const em_schema *in, const em_func_registry *reg,
                       em_errbuf *err);
 
+/* Whether name is a built-in scalar function (any argument types): those
+ * are deterministic within a micro-batch and never fail it, unlike user
+ * functions. */
+int em_func_builtin(const char *name);
+
 /* Result type of a bound expression (EM_TYPE_NULL before bind for calls). */
 em_type em_expr_type(const em_expr *e);
 

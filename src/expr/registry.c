@@ -51,6 +51,13 @@ const em_user_func *const *em__registry_defs(const em_func_registry *r, uint32_t
     return (const em_user_func *const *)r->defs;
 }
 
+int em_func_builtin(const char *name)
+{
+    int anyt, found;
+    em__func_find(NULL, name, NULL, 0, 1, &anyt, &found);
+    return found;
+}
+
 static int real_type(em_type t)
 {
     return t >= EM_TYPE_BOOLEAN && t <= EM_TYPE_INTERVAL;

@@ -15,6 +15,7 @@
 #include "core/suggest.h"
 #include "sql/diag.h"
 #include "sql/parser.h"
+#include "sql/pushdown.h"
 
 #include <errno.h>
 #include <math.h>
@@ -492,8 +493,11 @@ static int nowcast_time(planner *p, const scope *sc, const em_sql_expr *f, int w
 
 /* ---- queries ---- */
 
+typedef struct pushdown pushdown;
+
 static int plan_query(planner *p, const em_sql_query *q, em_stream **out);
-static int plan_join(planner *p, const em_sql_from *f, scope *sc);
+static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd);
+static int refs_window_col(const em_sql_expr *x);
 static int plan_table_func(planner *p, const em_sql_from *f, scope *sc);
 
 static int64_t interval_arg(planner *p, const em_sql_expr *x, const char *what)
@@ -582,7 +586,7 @@ static int plan_from(planner *p, const em_sql_from *f, scope *sc)
         return 0;
     }
     case EM_SQL_FROM_JOIN:
-        return plan_join(p, f, sc);
+        return plan_join(p, f, sc, NULL);
     case EM_SQL_FROM_FUNC:
         return plan_table_func(p, f, sc);
     }
@@ -847,7 +851,234 @@ static int interval_bound(const em_sql_expr *c, const scope *l, const scope *r,
     return 0;
 }
 
-static int plan_join(planner *p, const em_sql_from *f, scope *sc)
+/* ---- predicate pushdown ----
+ *
+ * The WHERE of a SELECT over a join is split into AND-ed conjuncts, and
+ * the join moves each one that reads a single input (and is movable,
+ * pushdown.h) below itself, as a filter of that input, where that keeps
+ * the result: the stream side of a table join, INNER or LEFT (the side a
+ * LEFT join preserves); either side of an INNER interval join, the left
+ * side of a LEFT one. Further ON conditions of an INNER join move the
+ * same way. A table is never filtered: it is upserted by key, and
+ * dropping an update would keep the row it replaced. An interval join
+ * keeps its conditions above it as well: its state may hold rows that a
+ * build without pushdown stored unfiltered (a restored checkpoint); and
+ * conditions calling now() stay above it only (it may emit a row in a
+ * later micro-batch, whose now() is later). */
+
+struct pushdown {
+    const em_sql_select *sel; /* the SELECT over the join */
+    const em_sql_expr *cs[64]; /* its WHERE's conjuncts (n == 0: not split) */
+    uint32_t n;
+    int done[64]; /* applied below the join: not needed above it */
+};
+
+enum { SIDE_L = 1, SIDE_R = 2, SIDE_BOTH = 4 };
+
+typedef struct side_ctx {
+    const scope *l, *r;
+    int sides;
+} side_ctx;
+
+/* How a column reference resolves in sc: 0 not at all, 1 to one column,
+ * -1 ambiguously (as resolve() decides, without reporting). */
+static int scope_match(const scope *sc, const em_sql_expr *c)
+{
+    const char *found = NULL;
+    for (uint32_t i = 0; i < sc->n; i++) {
+        const col_ref *cr = &sc->cols[i];
+        if (strcasecmp(cr->name, c->v.col.name) != 0 ||
+            (c->v.col.qualifier && (!cr->qual || strcasecmp(cr->qual, c->v.col.qualifier) != 0)))
+            continue;
+        if (found && strcasecmp(found, cr->actual) != 0)
+            return -1;
+        found = cr->actual;
+    }
+    return found != NULL;
+}
+
+static int side_col(void *ud, const em_sql_expr *c)
+{
+    side_ctx *x = ud;
+    int ml = scope_match(x->l, c), mr = scope_match(x->r, c);
+    x->sides |= ml == 1 && mr == 0 ? SIDE_L : ml == 0 && mr == 1 ? SIDE_R : SIDE_BOTH;
+    return 0;
+}
+
+/* The single input a condition reads, SIDE_L or SIDE_R (a constant goes
+ * left), or 0 when it may not move below the join. */
+static int cond_side(const em_sql_expr *x, const scope *l, const scope *r, int lwindowed)
+{
+    if (!em__sql_movable(x) || (lwindowed && refs_window_col(x)))
+        return 0;
+    side_ctx c = {l, r, 0};
+    em__sql_each_col(x, side_col, &c);
+    if (c.sides != SIDE_L && c.sides != SIDE_R && c.sides != 0)
+        return 0;
+    return c.sides ? c.sides : SIDE_L;
+}
+
+/* Filters sc's stream by the AND of the conditions cs[i] with side[i] ==
+ * want (none: no filter). */
+static int filter_side(planner *p, scope *sc, const em_sql_expr *const *cs, const int *side,
+                       uint32_t n, int want)
+{
+    em_expr *acc = NULL;
+    em_sql_pos pos = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        if (side[i] != want)
+            continue;
+        em_expr *w = conv(p, sc, NULL, cs[i]);
+        if (!w)
+            return p->rc;
+        em_expr *a[2] = {acc, w};
+        if (!acc)
+            pos = cs[i]->pos;
+        if (!(acc = acc ? em_call(p->e, "and", 2, a) : w))
+            return fail(p, cs[i]->pos, EM_ENOMEM, "out of memory");
+    }
+    if (acc && !(sc->st = em_filter(sc->st, acc)))
+        return fail_engine(p, pos);
+    return 0;
+}
+
+/* Moves what may go below the join of l and r there: the ON conjuncts
+ * not used as key or bound (on_used; INNER joins only) and the WHERE
+ * conjuncts in pd (may be NULL). Marks those it no longer needs above. */
+static int push_below(planner *p, scope *l, scope *r, int table, int left, int lwindowed,
+                      const em_sql_expr *const *on, uint32_t non, int *on_used, pushdown *pd)
+{
+    const em_sql_expr *cs[128];
+    int side[128], *done[128];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < non && !left; i++)
+        if (!on_used[i]) {
+            cs[n] = on[i];
+            done[n++] = &on_used[i];
+        }
+    for (uint32_t i = 0; pd && i < pd->n; i++) {
+        cs[n] = pd->cs[i];
+        done[n++] = &pd->done[i];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        side[i] = cond_side(cs[i], l, r, lwindowed);
+        if ((side[i] == SIDE_R && (table || left)) || (!table && em__sql_uses_now(cs[i])))
+            side[i] = 0;
+        if (side[i] && table)
+            *done[i] = 1;
+    }
+    int rc = filter_side(p, l, cs, side, n, SIDE_L);
+    return rc ? rc : filter_side(p, r, cs, side, n, SIDE_R);
+}
+
+/* ---- column pruning below a table join ----
+ *
+ * The join copies every column of its stream side into its output, so a
+ * projection below it drops the stream's columns that nothing above reads.
+ * A column is kept when anything read after the join (the SELECT's
+ * items, the rest of its WHERE, GROUP BY, HAVING, the join key and the
+ * ON conditions left above, the window's time column) names a column of
+ * that name, whatever the qualifier. Nothing is dropped
+ * for SELECT * or when a name does not resolve (its error, with its
+ * suggestions, comes later as before). */
+
+typedef struct used_cols {
+    const scope *l, *r;
+    int windowed; /* window_start and window_end come after the join */
+    const char *names[256];
+    uint32_t n;
+    int all; /* keep everything */
+} used_cols;
+
+static int note_col(void *ud, const em_sql_expr *c)
+{
+    used_cols *u = ud;
+    if (!scope_match(u->l, c) && !scope_match(u->r, c))
+        u->all = !(u->windowed && !c->v.col.qualifier && is_window_col(c->v.col.name));
+    else if (u->n < 256)
+        u->names[u->n++] = c->v.col.name;
+    else
+        u->all = 1;
+    return u->all;
+}
+
+static int prune_left(planner *p, scope *l, const scope *r, const em_sql_from *f,
+                      const em_sql_expr *key, const em_sql_expr *const *on, uint32_t non,
+                      const int *on_used, const pushdown *pd, int windowed,
+                      const char *time_col)
+{
+    const em_sql_select *sel = pd ? pd->sel : NULL;
+    if (!sel)
+        return 0;
+    used_cols u = {.l = l, .r = r, .windowed = windowed};
+    for (uint32_t i = 0; i < sel->nitems && !u.all; i++)
+        u.all = sel->items[i].kind != EM_SQL_ITEM_EXPR ||
+                em__sql_each_col(sel->items[i].expr, note_col, &u);
+    for (uint32_t i = 0; i < pd->n && !u.all; i++)
+        if (!pd->done[i])
+            em__sql_each_col(pd->cs[i], note_col, &u);
+    if (!pd->n && !u.all)
+        em__sql_each_col(sel->where, note_col, &u);
+    for (uint32_t i = 0; i < sel->ngroup_by && !u.all; i++)
+        em__sql_each_col(sel->group_by[i], note_col, &u);
+    if (!u.all)
+        em__sql_each_col(sel->having, note_col, &u);
+    if (!u.all)
+        em__sql_each_col(key, note_col, &u);
+    for (uint32_t i = 0; i < non && !u.all; i++)
+        if (!on_used[i]) /* the key is used, and so are conditions moved below */
+            em__sql_each_col(on[i], note_col, &u);
+    if (u.all)
+        return 0;
+    em_expr *cols[MAX_COLS];
+    const char *names[MAX_COLS];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < l->n && i < MAX_COLS; i++) {
+        int keep = time_col && strcasecmp(l->cols[i].actual, time_col) == 0;
+        for (uint32_t j = 0; j < u.n && !keep; j++)
+            keep = strcasecmp(l->cols[i].name, u.names[j]) == 0;
+        if (!keep)
+            continue;
+        l->cols[k] = l->cols[i];
+        names[k] = l->cols[i].actual;
+        if (!(cols[k] = em_col(p->e, names[k])))
+            return fail(p, f->pos, EM_ENOMEM, "out of memory");
+        k++;
+    }
+    if (k == l->n || k == 0)
+        return 0; /* nothing to drop (or nothing left: keep the rows' shape) */
+    if (!(l->st = em_select(l->st, k, cols, names)))
+        return fail_engine(p, f->pos);
+    l->n = k;
+    return 0;
+}
+
+/* The WHERE conditions left above the join (NULL with p->rc == 0: none). */
+static em_expr *where_above(planner *p, const scope *sc, const em_sql_expr *where,
+                            const pushdown *pd)
+{
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < pd->n; i++)
+        left += !pd->done[i];
+    if (left == pd->n) /* nothing moved: the condition as written */
+        return conv(p, sc, NULL, where);
+    em_expr *acc = NULL;
+    for (uint32_t i = 0; i < pd->n; i++) {
+        if (pd->done[i])
+            continue;
+        em_expr *w = conv(p, sc, NULL, pd->cs[i]);
+        if (!w)
+            return NULL;
+        em_expr *a[2] = {acc, w};
+        if (!(acc = acc ? em_call(p->e, "and", 2, a) : w)) {
+            fail(p, pd->cs[i]->pos, EM_ENOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    return acc;
+}
+
+static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
 {
     scope l, r;
     int rc = plan_from(p, f->left, &l);
@@ -896,6 +1127,10 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
         em_expr *k = conv(p, &l, NULL, key);
         if (!k)
             return p->rc;
+        if ((rc = push_below(p, &l, &r, 1, left, lwindowed, cs, n, used, pd)) ||
+            (rc = prune_left(p, &l, &r, f, key, cs, n, used, pd, lwindowed,
+                             lwindowed ? lwin.time_col : NULL)))
+            return rc;
         if (!(st = em_join_table(l.st, r.st, k, left)))
             return fail_engine(p, f->on->pos);
     } else {
@@ -943,6 +1178,8 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc)
         em_expr *lke = conv(p, &l, NULL, lk), *rke = lke ? conv(p, &r, NULL, rk) : NULL;
         if (!rke)
             return p->rc;
+        if ((rc = push_below(p, &l, &r, 0, left, lwindowed, cs, n, used, pd)))
+            return rc;
         const char *rname = f->right->alias ? f->right->alias : f->right->name;
         if (!(st = em_join_interval(l.st, r.st, lke, rke, lt, rt, lower, upper, left,
                                     rname ? rname : "right")))
@@ -1174,10 +1411,54 @@ static int refs_window_col(const em_sql_expr *x)
     }
 }
 
+static int is_aggregate_node(void *ud, const em_sql_expr *x)
+{
+    (void)ud;
+    return is_aggregate(x);
+}
+
+/* SELECT DISTINCT a, b (named columns, no aggregates) as GROUP BY a, b, or
+ * NULL when sel is not one (or on error). */
+static em_sql_select *distinct_as_group_by(planner *p, const em_sql_select *sel)
+{
+    if (!sel->distinct || sel->ngroup_by ||
+        em__sql_visit(sel->having, is_aggregate_node, NULL))
+        return NULL;
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR ||
+            em__sql_visit(sel->items[i].expr, is_aggregate_node, NULL))
+            return NULL;
+    em_sql_select *copy = em_arena_alloc(&p->arena, sizeof *copy);
+    em_sql_expr **group = em_arena_calloc(&p->arena, sel->nitems ? sel->nitems : 1,
+                                          sizeof *group);
+    if (!copy || !group) {
+        fail(p, sel->pos, EM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < sel->nitems; i++)
+        group[i] = sel->items[i].expr;
+    *copy = *sel;
+    copy->group_by = group;
+    copy->ngroup_by = sel->nitems;
+    copy->distinct = 0;
+    return copy;
+}
+
 static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
 {
+    /* DISTINCT = GROUP BY every selected expression, decided before the
+     * FROM is planned (planning it twice would run it twice) */
+    const em_sql_select *grouped = distinct_as_group_by(p, sel);
+    if (p->rc)
+        return p->rc;
+    if (grouped)
+        sel = grouped;
     scope sc;
-    int rc = plan_from(p, sel->from, &sc);
+    pushdown pd = {.sel = sel, .n = 0};
+    int join = sel->from->kind == EM_SQL_FROM_JOIN;
+    if (join && sel->where && (pd.n = em__sql_conjuncts(sel->where, pd.cs, 64)) > 64)
+        pd.n = 0; /* too many to split: the WHERE stays above the join */
+    int rc = join ? plan_join(p, sel->from, &sc, &pd) : plan_from(p, sel->from, &sc);
     if (rc)
         return rc;
     if (sel->where) {
@@ -1195,10 +1476,10 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
             if ((rc = apply_window_rows(p, &sc)))
                 return rc;
         }
-        em_expr *w = conv(p, &sc, NULL, sel->where);
-        if (!w)
+        em_expr *w = where_above(p, &sc, sel->where, &pd);
+        if (p->rc)
             return p->rc;
-        em_stream *st = em_filter(sc.st, w);
+        em_stream *st = w ? em_filter(sc.st, w) : sc.st;
         if (!st)
             return fail_engine(p, sel->where->pos);
         sc.st = st;
@@ -1225,22 +1506,11 @@ static int plan_select(planner *p, const em_sql_select *sel, em_stream **out)
     if (sel->distinct && (sel->ngroup_by || ag.naggs))
         return fail(p, sel->pos, EM_EUNSUPPORTED,
                     "SELECT DISTINCT with GROUP BY or aggregates is not supported; drop one");
-    if (sel->distinct) {
-        /* DISTINCT = GROUP BY every selected expression */
-        static em_sql_expr *dgroup[MAX_COLS];
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < sel->nitems && n < MAX_COLS; i++) {
-            if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
-                return fail(p, sel->items[i].pos, EM_EUNSUPPORTED,
-                            "SELECT DISTINCT * is not supported; name the columns");
-            dgroup[n++] = sel->items[i].expr;
-        }
-        em_sql_select copy = *sel;
-        copy.group_by = dgroup;
-        copy.ngroup_by = n;
-        copy.distinct = 0;
-        return plan_select(p, &copy, out);
-    }
+    /* any other DISTINCT became a GROUP BY above, unless it selects * */
+    for (uint32_t i = 0; sel->distinct && i < sel->nitems; i++)
+        if (sel->items[i].kind != EM_SQL_ITEM_EXPR)
+            return fail(p, sel->items[i].pos, EM_EUNSUPPORTED,
+                        "SELECT DISTINCT * is not supported; name the columns");
     /* GROUP BY: window bounds select the window; other expressions are keys */
     int windowed_group = 0;
     for (uint32_t i = 0; i < sel->ngroup_by; i++) {

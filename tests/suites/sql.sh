@@ -3,6 +3,8 @@
 #   expected.jsonl          rows the job writes to out.jsonl (a multiset), and/or
 #   expected_<name>.jsonl   rows of <name>.jsonl, for jobs with several sinks;
 #   expected_error.txt      the exact stderr of a job that must fail (exit 1);
+#   expected_graph.txt      the operator graph, one `[op] (columns) => next, ...` line per
+#                           operator of `ember explain job.sql` (which operator runs where);
 #   args                    optional extra arguments for `ember run`.
 # Each case runs in a scratch copy of its folder, with the normal build and,
 # when given, the ASan+UBSan build. Adding a case adds no code.
@@ -48,6 +50,14 @@ for case in tests/sql/${SQL_CASES:-*}/; do
                     break
                 fi
             done
+        fi
+        if [ $ok -eq 1 ] && [ -f "$work/expected_graph.txt" ]; then
+            (cd "$work" && timeout 120 "$bin" explain job.sql >explain.txt 2>&1)
+            sed -nE 's/^  \[([^]]+)\] .* -> (\([^)]*\)) => ([^(]*[^ (])( \(state.*)?$/[\1] \2 => \3/p' \
+                "$work/explain.txt" >"$work/graph.txt"
+            if ! diff -u "$work/expected_graph.txt" "$work/graph.txt" >"$work/diff.txt"; then
+                ok=0; why="operator graph differs from expected_graph.txt"
+            fi
         fi
         if [ $ok -eq 1 ]; then
             echo "ok   $tag"
