@@ -237,6 +237,15 @@ EM_API em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *l
                                    em_expr *rkey, const char *ltime, const char *rtime,
                                    int64_t lower_us, int64_t upper_us, int left_outer,
                                    const char *right_name);
+/* Join of two window aggregates' results on matching windows: rows with
+ * lkey = rkey and equal ltime, rtime (window_start, or window_end, columns
+ * of windows of the same size). A window's rows leave its aggregate when
+ * the watermark passes window_end, both sides in the same micro-batch, so
+ * none counts as late (em_join_interval would drop rows whose window_start
+ * is below the watermark). Otherwise as em_join_interval with bounds 0. */
+EM_API em_stream *em_join_windows(em_stream *left, em_stream *right, em_expr *lkey,
+                                  em_expr *rkey, const char *ltime, const char *rtime,
+                                  int left_outer, const char *right_name);
 
 /* Silent keys: emits (key, last_seen, silent_since, status = 'SILENT') when
  * a key has had no row for timeout_us, from timers that fire without input

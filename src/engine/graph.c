@@ -467,9 +467,9 @@ em_stream *em_join_table(em_stream *stream, em_stream *table, em_expr *stream_ke
     return st;
 }
 
-em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em_expr *rkey,
-                            const char *ltime, const char *rtime, int64_t lower_us,
-                            int64_t upper_us, int left_outer, const char *right_name)
+static em_stream *join_streams(em_stream *left, em_stream *right, em_expr *lkey, em_expr *rkey,
+                               const char *ltime, const char *rtime, int64_t lower_us,
+                               int64_t upper_us, unsigned flags, const char *right_name)
 {
     em_engine *e = left->engine;
     em_stream *l = left, *r = right;
@@ -487,7 +487,7 @@ em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em
     em_errbuf err;
     em_op *op;
     em__op_id(e, "interval_join", id, sizeof id);
-    if (em_interval_join_create(&op, id, ls, lk, lt, rs, rk, rt, lower_us, upper_us, left_outer,
+    if (em_interval_join_create(&op, id, ls, lk, lt, rs, rk, rt, lower_us, upper_us, flags,
                                 &err)) {
         em__engine_fail(e, err.code ? err.code : EM_EINVAL, "join: %s", err.msg);
         return NULL;
@@ -502,6 +502,22 @@ em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em
         return NULL;
     }
     return st;
+}
+
+em_stream *em_join_interval(em_stream *left, em_stream *right, em_expr *lkey, em_expr *rkey,
+                            const char *ltime, const char *rtime, int64_t lower_us,
+                            int64_t upper_us, int left_outer, const char *right_name)
+{
+    return join_streams(left, right, lkey, rkey, ltime, rtime, lower_us, upper_us,
+                        left_outer ? EM__IJ_LEFT : 0, right_name);
+}
+
+em_stream *em_join_windows(em_stream *left, em_stream *right, em_expr *lkey, em_expr *rkey,
+                           const char *ltime, const char *rtime, int left_outer,
+                           const char *right_name)
+{
+    return join_streams(left, right, lkey, rkey, ltime, rtime, 0, 0,
+                        EM__IJ_RESULTS | (left_outer ? EM__IJ_LEFT : 0), right_name);
 }
 
 em_stream *em_silence(em_stream *in, const char *key_col, const char *time_col,

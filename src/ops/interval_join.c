@@ -39,6 +39,7 @@ typedef struct interval_join {
     side s[2]; /* 0 = left, 1 = right */
     int64_t lower, upper;
     int left_outer;
+    int results; /* EM__IJ_RESULTS: no row is late */
     uint32_t nleft; /* left columns */
     /* scratch, EM_BATCH_ROWS each */
     uint64_t *hash;
@@ -237,7 +238,7 @@ static int ij_push(em_op *op, int port, const em_batch *in, em_op_ctx *cx)
                 continue;
             }
             int64_t t = tc->v.i64[r];
-            if (t < cx->watermark) {
+            if (t < cx->watermark && !j->results) {
                 op->stats.late_dropped++;
                 continue;
             }
@@ -507,7 +508,7 @@ static int check_side(const em_schema *s, int key, int time, const char *what, e
 
 int em_interval_join_create(em_op **out, const char *id, const em_schema *left, int lkey,
                             int ltime, const em_schema *right, int rkey, int rtime,
-                            int64_t lower_us, int64_t upper_us, int left_outer, em_errbuf *err)
+                            int64_t lower_us, int64_t upper_us, unsigned flags, em_errbuf *err)
 {
     interval_join *j = NULL;
     em_schema *s = NULL;
@@ -553,7 +554,8 @@ int em_interval_join_create(em_op **out, const char *id, const em_schema *left, 
         goto oom;
     j->lower = lower_us;
     j->upper = upper_us;
-    j->left_outer = left_outer != 0;
+    j->left_outer = (flags & EM__IJ_LEFT) != 0;
+    j->results = (flags & EM__IJ_RESULTS) != 0;
     j->nleft = left->nfields;
     *out = &j->base;
     return 0;

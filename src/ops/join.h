@@ -34,14 +34,20 @@ int em_table_join_create(em_op **out, const char *id, const em_schema *stream, i
  * buffered; an arriving row is matched against the other side's buffer, so
  * every matching pair is emitted exactly once whatever the arrival order.
  * Rows whose time is below the watermark in force (cx->watermark) are late:
- * dropped and counted. advance(wm) drops left rows with l.time + upper < wm
- * and right rows with r.time - lower < wm (no future row can match them);
- * with left_outer a dropped left row that never matched is emitted then with
- * NULL right columns (rows with a NULL key or time at once). Returns 0,
- * EM_EINVAL/EM_ETYPE (message in err) or EM_ENOMEM. */
+ * dropped and counted, unless flags has EM__IJ_RESULTS: the inputs are
+ * window aggregates' results joined on matching window bounds, emitted when
+ * the watermark passes window_end (window_start is below it by then), both
+ * sides' rows of a window in the same micro-batch. advance(wm) drops left
+ * rows with l.time + upper < wm and right rows with r.time - lower < wm (no
+ * future row can match them); with EM__IJ_LEFT a dropped left row that
+ * never matched is emitted then with NULL right columns (rows with a NULL
+ * key or time at once). Returns 0, EM_EINVAL/EM_ETYPE (message in err) or
+ * EM_ENOMEM. */
+#define EM__IJ_LEFT 1    /* LEFT join */
+#define EM__IJ_RESULTS 2 /* window results on matching bounds: never late */
 int em_interval_join_create(em_op **out, const char *id, const em_schema *left, int lkey,
                             int ltime, const em_schema *right, int rkey, int rtime,
-                            int64_t lower_us, int64_t upper_us, int left_outer, em_errbuf *err);
+                            int64_t lower_us, int64_t upper_us, unsigned flags, em_errbuf *err);
 
 /* Internal: the output schema of a join, a's fields then b's (names kept).
  * NULL on out-of-memory. */

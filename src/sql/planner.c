@@ -1137,6 +1137,7 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
         /* stream JOIN stream: key equalities and one time bound */
         const char *lt = NULL, *rt = NULL;
         int64_t lower = 0, upper = 0;
+        int windows = 0; /* matching window bounds of two windowed views */
         const em_sql_expr *lk = NULL, *rk = NULL;
         for (uint32_t i = 0; i < n; i++) {
             const em_sql_expr *c = cs[i];
@@ -1158,6 +1159,7 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
                 is_window_col(a->v.col.name) && is_window_col(b->v.col.name)) {
                 lt = l.cols[col_in(&l, a)].actual; /* matching windows: same bound */
                 rt = r.cols[col_in(&r, b)].actual;
+                windows = 1;
                 used[i] = 1;
                 continue;
             }
@@ -1181,8 +1183,10 @@ static int plan_join(planner *p, const em_sql_from *f, scope *sc, pushdown *pd)
         if ((rc = push_below(p, &l, &r, 0, left, lwindowed, cs, n, used, pd)))
             return rc;
         const char *rname = f->right->alias ? f->right->alias : f->right->name;
-        if (!(st = em_join_interval(l.st, r.st, lke, rke, lt, rt, lower, upper, left,
-                                    rname ? rname : "right")))
+        st = windows ? em_join_windows(l.st, r.st, lke, rke, lt, rt, left, rname ? rname : "right")
+                     : em_join_interval(l.st, r.st, lke, rke, lt, rt, lower, upper, left,
+                                        rname ? rname : "right");
+        if (!st)
             return fail_engine(p, f->on->pos);
     }
     /* both joins append the evaluated key to the left input ("__jk0") */
