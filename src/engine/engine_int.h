@@ -76,6 +76,8 @@ typedef struct em_source_node {
     uint64_t replay_take;      /* records the logged batch took */
     uint64_t taken;            /* records the current micro-batch took */
     em_rate rate;              /* back pressure: the PID rate estimate */
+    double rate_tokens;        /* max_rate: records it may still take ... */
+    int64_t rate_tokens_us;    /* ... as of this wall time (0: not started) */
     bool paused;               /* intake paused by memory_limit */
     /* the micro-batch being filled */
     em_batch **blocks;

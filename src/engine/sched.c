@@ -283,6 +283,7 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
         return 0;
     }
     uint32_t budget;
+    bool capped = false; /* max_rate held the budget down */
     if (s->replaying) {
         budget = s->replay_take > UINT32_MAX ? UINT32_MAX : (uint32_t)s->replay_take;
     } else if (memory_full(e, s)) {
@@ -291,6 +292,29 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
         budget = em_rate_budget(&s->rate, e->set.max_rate, e->set.batch_interval_us,
                                 em_pace_target(&e->pace, e->set.batch_interval_us),
                                 e->set.max_batch_records);
+        if (e->set.max_rate > 0) {
+            /* max_rate is a rate, not only a batch size: a source earns
+             * max_rate records a second of wall time (at most one
+             * batch_interval's worth banked), so micro-batches run back to
+             * back for another source's backlog do not let it exceed it */
+            int64_t now = em_wall_us();
+            double cap = e->set.max_rate * (double)e->set.batch_interval_us / 1e6;
+            if (cap < 1)
+                cap = 1;
+            if (!s->rate_tokens_us)
+                s->rate_tokens = cap;
+            else
+                s->rate_tokens += e->set.max_rate * (double)(now - s->rate_tokens_us) / 1e6;
+            if (s->rate_tokens > cap)
+                s->rate_tokens = cap;
+            s->rate_tokens_us = now;
+            if ((double)budget >= s->rate_tokens) {
+                budget = (uint32_t)s->rate_tokens;
+                capped = true;
+            }
+            if (budget == 0)
+                return 0; /* its next records are due later: not a backlog */
+        }
     }
     s->room = budget;
     em_source_out o = {s, a, 0, e->batch_id};
@@ -346,7 +370,9 @@ static int intake(em_engine *e, em_source_node *s, em_arena *a)
     }
     if (s->stats.records > before)
         s->last_data_us = em_wall_us();
-    return s->room == 0 && !s->eof;
+    if (!s->replaying && e->set.max_rate > 0)
+        s->rate_tokens -= (double)s->taken;
+    return s->room == 0 && !s->eof && !capped;
 }
 
 /* Splits a block into on-time and late rows (event time <= wm) and pushes

@@ -75,5 +75,26 @@ worst=$(awk 'NR>10 && $4>m {m=$4} END {print m+0}' batches.txt)
 check "scheduling delay back under 2 x batch_interval (last 20 batches: $late over; worst after batch 10: $worst ms)" $?
 [ "$peak" -gt 0 ] && [ "$peak" -lt 204800 ]
 check "peak RSS ${peak} kB stays under memory_limit (200 MB)" $?
+# max_rate is a rate, not only a batch size: with nothing else slowing it,
+# a backlog of 30,000 readings at max_rate 20,000/s takes at least 1.4 s
+# (one batch_interval's worth may start at once); it used to be read in
+# back-to-back micro-batches of max_rate x batch_interval, in about 0.01 s
+cat > rate.sql <<SQL
+SET batch_interval = '100ms';
+SET max_rate = 20000;
+SET http = 'off';
+SET log_level = 'warn';
+CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, pm25 DOUBLE,
+    WATERMARK FOR ts AS ts - INTERVAL '1' MINUTE)
+    WITH (connector = 'generator', devices = 100, count = 30000, seed = 3);
+CREATE SINK out WITH (connector = 'file', path = 'rate.jsonl') AS SELECT device_id, ts FROM readings;
+SQL
+t0=$(date +%s%N)
+"$ember" run rate.sql 2>rate.err
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+rows=$(wc -l < rate.jsonl 2>/dev/null || echo 0)
+[ "$rc" -eq 0 ] && [ "$rows" -eq 30000 ] && [ "$ms" -ge 1300 ]
+check "max_rate 20000/s holds a 30,000-reading backlog to a rate ($rows rows in $ms ms, at least 1300)" $?
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
