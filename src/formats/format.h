@@ -133,6 +133,7 @@ typedef struct em__shape_field {
     uint32_t need;           /* the literal's first 16 bytes as a compare mask */
     uint8_t litlen;
     uint8_t kind;            /* what the value is and becomes */
+    uint16_t guess;          /* the last length of a skipped string (16-48: tried first) */
     uint32_t col;
 } em__shape_field;
 

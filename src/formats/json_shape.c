@@ -54,6 +54,36 @@ void em__shape_free(struct em__shape *sh)
     em_free(sh);
 }
 
+/* 1 when p[0, len) (16 <= len <= 48) is plain string bytes followed by
+ * '"' (room > len): three 16-byte tests with no branch on the contents, so
+ * a string as long as the field's last one (a UUID) does not make the next
+ * field's position wait for a scan. */
+static inline __attribute__((always_inline)) int plain_exactly(const char *p, size_t room,
+                                                               size_t len)
+{
+#ifdef __SSE2__
+    if (len < 16 || len > 48 || room <= len || p[len] != '"') return 0;
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
+    size_t mid = len > 32 ? 16 : 0;
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + mid));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + len - 16));
+    __m128i stop = _mm_setzero_si128(), hi = _mm_or_si128(_mm_or_si128(a, b), c);
+    __m128i v[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        stop = _mm_or_si128(stop, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v[i], quote),
+                                                            _mm_cmpeq_epi8(v[i], bslash)),
+                                               _mm_cmplt_epi8(_mm_xor_si128(v[i], flip), lim)));
+    return (_mm_movemask_epi8(stop) | _mm_movemask_epi8(hi)) == 0;
+#else
+    (void)p;
+    (void)room;
+    (void)len;
+    return 0;
+#endif
+}
+
 /* 1 when p (room bytes readable) starts with f's literal. */
 static inline __attribute__((always_inline)) int lit_at(const char *p, size_t room,
                                                         const shape_field *f)
@@ -99,7 +129,12 @@ static size_t put_value(em_reader *r, const shape_field *f, const char *p, size_
         em_batch_builder_set_i64(bb, f->col, iv);
         return len;
     case STR_TEXT: /* the closing quote starts the next literal */
-        len = em__scan_plain_short(p, room);
+        if (plain_exactly(p, room, f->guess)) {
+            len = f->guess;
+        } else {
+            len = em__scan_plain_short(p, room);
+            ((shape_field *)f)->guess = (uint16_t)len;
+        }
         if (em_batch_builder_set_text(bb, f->col, p, len)) return 0;
         return len ? len : SIZE_MAX;
     case STR_TS:
@@ -144,7 +179,12 @@ size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *
         if (f->kind == NUM_SKIP) { /* the usual field: a number nobody reads */
             if (!(len = em__skip_number(p + q, n - q))) return 0;
         } else if (f->kind == STR_SKIP) {
-            len = em__scan_plain_short(p + q, n - q);
+            if (!plain_exactly(p + q, n - q, f->guess)) {
+                len = em__scan_plain_short(p + q, n - q);
+                ((shape_field *)f)->guess = (uint16_t)len;
+            } else {
+                len = f->guess;
+            }
         } else {
             if (!(len = put_value(r, f, p + q, n - q, bb))) return 0;
             if (len == SIZE_MAX) /* an empty string */
