@@ -116,7 +116,7 @@ static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col,
     em__batch_builder_mark(bb, col);
 }
 int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
-/* memcpy for n > 16 (up to 32 bytes, a UUID, in two 16-byte halves). */
+/* memcpy for n > 16 (up to 48 bytes, a UUID, in overlapping 16-byte parts). */
 void em__copy_long(char *d, const char *p, size_t n);
 /* TEXT: inline while the column's text space has room (short values are
  * copied with two overlapping loads instead of a memcpy call); growing is
@@ -137,8 +137,15 @@ static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, 
         memcpy(d + n - 8, &z, 8);
     } else if (n > 16) {
         em__copy_long(d, p, n);
+    } else if (n >= 4) { /* 4-7 bytes: two overlapping words */
+        uint32_t a, z;
+        memcpy(&a, p, 4);
+        memcpy(&z, p + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
     } else {
-        memcpy(d, p, n);
+        for (size_t i = 0; i < n; i++)
+            d[i] = p[i];
     }
     c->v.off[row + 1] = (int32_t)(start + n);
     c->data_len = start + (uint32_t)n;
