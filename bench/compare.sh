@@ -232,7 +232,11 @@ PY
 echo "compare.sh: $N readings, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores"
 "$EMBER" generate --devices 10000 --count "$N" --seed 1 >"$DATA" || exit 1
 chmod 644 "$DATA"
-cat "$DATA" >/dev/null # into the page cache
+# written back before any tool is timed: the kernel's writeback of the fresh
+# file otherwise runs during the first tool's run (Ember's); then read into
+# the page cache
+sync "$DATA"
+cat "$DATA" >/dev/null
 echo "input: $DATA, $(wc -c <"$DATA") bytes"
 printf '%-12s %9s %14s %8s   %s\n' tool seconds readings/s rss_MiB "ratio (Ember's rate / tool's)"
 run_ember
