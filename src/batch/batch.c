@@ -225,13 +225,17 @@ static inline void mark(em_batch_builder *bb, uint32_t col)
 
 void em__copy_long(char *d, const char *p, size_t n)
 {
-    if (n <= 48) {
-        char a[16], b[16], z[16];
+    if (n <= 64) {
+        char a[16], b[16], y[16], z[16];
         memcpy(a, p, 16);
-        memcpy(b, p + (n > 32 ? 16 : 0), 16);
         memcpy(z, p + n - 16, 16);
+        if (n > 32) {
+            memcpy(b, p + 16, 16);
+            memcpy(y, p + n - 32, 16);
+            memcpy(d + 16, b, 16);
+            memcpy(d + n - 32, y, 16);
+        }
         memcpy(d, a, 16);
-        memcpy(d + (n > 32 ? 16 : 0), b, 16);
         memcpy(d + n - 16, z, 16);
     } else {
         memcpy(d, p, n);

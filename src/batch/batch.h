@@ -116,8 +116,32 @@ static inline void em_batch_builder_set_bool(em_batch_builder *bb, uint32_t col,
     em__batch_builder_mark(bb, col);
 }
 int em__batch_builder_set_text_grow(em_batch_builder *bb, uint32_t col, const char *p, size_t n);
-/* memcpy for n > 16 (up to 48 bytes, a UUID, in overlapping 16-byte parts). */
+/* memcpy for n > 16 (up to 64 bytes in overlapping 16-byte parts). */
 void em__copy_long(char *d, const char *p, size_t n);
+/* memcpy for the bytes of a TEXT value: up to 16 bytes inline in two
+ * overlapping moves (no call; most values are that short), longer ones
+ * through em__copy_long. */
+static inline void em__copy_text(char *d, const char *p, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n > 16) {
+        em__copy_long(d, p, n);
+    } else if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, p, 4);
+        memcpy(&z, p + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = p[i];
+    }
+}
 /* TEXT: inline while the column's text space has room (short values are
  * copied with two overlapping loads instead of a memcpy call); growing is
  * out of line. Returns 0, EM_ELIMIT (over 2 GiB) or EM_ENOMEM. */
@@ -128,25 +152,7 @@ static inline int em_batch_builder_set_text(em_batch_builder *bb, uint32_t col, 
     uint32_t row = bb->b->nrows, start = (uint32_t)c->v.off[row];
     if (n > c->data_cap - start)
         return em__batch_builder_set_text_grow(bb, col, p, n);
-    char *d = c->data + start;
-    if (n >= 8 && n <= 16) {
-        uint64_t a, z;
-        memcpy(&a, p, 8);
-        memcpy(&z, p + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &z, 8);
-    } else if (n > 16) {
-        em__copy_long(d, p, n);
-    } else if (n >= 4) { /* 4-7 bytes: two overlapping words */
-        uint32_t a, z;
-        memcpy(&a, p, 4);
-        memcpy(&z, p + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &z, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = p[i];
-    }
+    em__copy_text(c->data + start, p, n);
     c->v.off[row + 1] = (int32_t)(start + n);
     c->data_len = start + (uint32_t)n;
     em__batch_builder_mark(bb, col);

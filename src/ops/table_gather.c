@@ -19,43 +19,6 @@
 
 #include <string.h>
 
-/* Copies n bytes; short values with overlapping fixed-size moves. */
-static inline void copy_text(char *d, const char *s, uint32_t n)
-{
-    if (n <= 16) {
-        if (n >= 8) {
-            uint64_t a, z;
-            memcpy(&a, s, 8);
-            memcpy(&z, s + n - 8, 8);
-            memcpy(d, &a, 8);
-            memcpy(d + n - 8, &z, 8);
-        } else if (n >= 4) {
-            uint32_t a, z;
-            memcpy(&a, s, 4);
-            memcpy(&z, s + n - 4, 4);
-            memcpy(d, &a, 4);
-            memcpy(d + n - 4, &z, 4);
-        } else {
-            for (uint32_t i = 0; i < n; i++)
-                d[i] = s[i];
-        }
-    } else if (n <= 64) {
-        char a[16], b[16], y[16], z[16];
-        memcpy(a, s, 16);
-        memcpy(z, s + n - 16, 16);
-        if (n > 32) {
-            memcpy(b, s + 16, 16);
-            memcpy(y, s + n - 32, 16);
-            memcpy(d + 16, b, 16);
-            memcpy(d + n - 32, y, 16);
-        }
-        memcpy(d, a, 16);
-        memcpy(d + n - 16, z, 16);
-    } else {
-        memcpy(d, s, n);
-    }
-}
-
 /* A TEXT column of n rows with `bytes` of data; unlike em_column_alloc the
  * offsets are left for the caller to write (all n + 1 of them). */
 static int text_alloc(em_column *c, uint32_t n, uint32_t bytes, em_arena *a)
@@ -129,7 +92,7 @@ int em__rowstore_gather(const em__rowstore *rs, uint32_t col, const int32_t *ids
         for (uint32_t i = 0; i < n; i++) {
             if (ids[i] >= 0) {
                 const em__tcell *c = &rc->txt[ids[i]];
-                copy_text(dst->data + pos, em__tcell_ptr(c), c->len);
+                em__copy_text(dst->data + pos, em__tcell_ptr(c), c->len);
                 pos += (int32_t)c->len;
             }
             dst->v.off[i + 1] = pos;
@@ -178,7 +141,7 @@ int em__rowstore_scatter(const em__rowstore *rs, uint32_t col, const uint32_t *r
                 off[next++] = pos;
             if (ids[i] >= 0) {
                 const em__tcell *c = &rc->txt[ids[i]];
-                copy_text(dst->data + pos, em__tcell_ptr(c), c->len);
+                em__copy_text(dst->data + pos, em__tcell_ptr(c), c->len);
                 pos += (int32_t)c->len;
             } else {
                 missing = 1;
@@ -234,7 +197,7 @@ int em__column_gather(em_column *dst, const em_column *src, const uint32_t *rows
         dst->v.off[0] = 0;
         for (uint32_t i = 0; i < n; i++) {
             int32_t s = src->v.off[rows[i]], e = src->v.off[rows[i] + 1];
-            copy_text(dst->data + pos, src->data + s, (uint32_t)(e - s));
+            em__copy_text(dst->data + pos, src->data + s, (uint32_t)(e - s));
             pos += e - s;
             dst->v.off[i + 1] = pos;
         }
