@@ -30,6 +30,28 @@ static const char learn_line[] =
     "{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"v\":14.5,\"skip\":3.25,\"n\":42,"
     "\"t2\":1767225600000,\"s\":\"x\"}";
 
+/* A JSON reader and a builder of cap rows over schema s (borrowed). */
+typedef struct sfx {
+    em_reader *r;
+    em_arena a;
+    em_batch_builder bb;
+    em_errbuf err;
+} sfx;
+
+static void sfx_init(sfx *f, const em_schema *s, uint32_t cap)
+{
+    f->r = NULL;
+    em_arena_init(&f->a, 0);
+    CHECK_EQ_INT(em_reader_create(&f->r, "json", s, NULL, &f->err), 0);
+    CHECK_EQ_INT(em_batch_builder_init(&f->bb, s, cap, &f->a), 0);
+}
+
+static void sfx_release(sfx *f)
+{
+    em_reader_destroy(f->r);
+    em_arena_release(&f->a);
+}
+
 /* Renders the rows of bb as NDJSON with the real writer. */
 static char *render(const em_schema *s, em_batch_builder *bb)
 {
@@ -52,18 +74,12 @@ static char *render(const em_schema *s, em_batch_builder *bb)
  * and its return code and message. */
 static char *reference(const em_schema *s, const char *rec, size_t n, int *rc, char *msg)
 {
-    em_reader *r = NULL;
-    em_arena a;
-    em_batch_builder bb;
-    em_errbuf err;
-    em_arena_init(&a, 0);
-    CHECK_EQ_INT(em_reader_create(&r, "json", s, NULL, &err), 0);
-    CHECK_EQ_INT(em_batch_builder_init(&bb, s, 16, &a), 0);
-    *rc = em_reader_parse(r, rec, n, &bb, &err);
-    strcpy(msg, *rc && *rc != EM_EOF ? err.msg : "");
-    char *out = render(s, &bb);
-    em_reader_destroy(r);
-    em_arena_release(&a);
+    sfx f;
+    sfx_init(&f, s, 16);
+    *rc = em_reader_parse(f.r, rec, n, &f.bb, &f.err);
+    strcpy(msg, *rc && *rc != EM_EOF ? f.err.msg : "");
+    char *out = render(s, &f.bb);
+    sfx_release(&f);
     return out;
 }
 
@@ -74,10 +90,7 @@ static char *reference(const em_schema *s, const char *rec, size_t n, int *rc, c
 static void check_variant_with(const char *learn_rec, const char *v, int expect_hit)
 {
     em_schema *s = shape_schema();
-    em_reader *r = NULL;
-    em_arena a;
-    em_batch_builder bb;
-    em_errbuf err;
+    sfx f;
     em_reader_lines got;
     char ref_msg[512], msg[512];
     int ref_rc;
@@ -89,15 +102,13 @@ static void check_variant_with(const char *learn_rec, const char *v, int expect_
     ref_learn = reference(s, learn_rec, strlen(learn_rec), &lrc, msg);
     CHECK_EQ_INT(lrc, 0);
 
-    em_arena_init(&a, 0);
-    CHECK_EQ_INT(em_reader_create(&r, "json", s, NULL, &err), 0);
-    CHECK_EQ_INT(em_batch_builder_init(&bb, s, 16, &a), 0);
+    sfx_init(&f, s, 16);
     size_t ll = strlen(learn_rec);
     size_t len = 3 * (ll + 1) + vn + 1;
     char *in = malloc(len + 1);
     sprintf(in, "%s\n%s\n%s\n%s\n", learn_rec, learn_rec, v, learn_rec);
-    int stop = em_reader_parse_lines(r, in, len, 100, 4096, &bb, &got);
-    CHECK(r->shape && r->shape->nf == 7);
+    int stop = em_reader_parse_lines(f.r, in, len, 100, 4096, &f.bb, &got);
+    CHECK(f.r->shape && f.r->shape->nf == 7);
     if (ref_rc == 0 || ref_rc == EM_EOF) {
         CHECK_EQ_INT(stop, 0);
         CHECK_EQ_INT(got.used, len);
@@ -106,26 +117,25 @@ static void check_variant_with(const char *learn_rec, const char *v, int expect_
         size_t rl = strlen(ref_learn);
         char *want = malloc(3 * rl + strlen(ref) + 1);
         sprintf(want, "%s%s%s%s", ref_learn, ref_learn, ref, ref_learn);
-        char *out = render(s, &bb);
+        char *out = render(s, &f.bb);
         CHECK_EQ_STR(out, want);
         free(out);
         free(want);
-        if (expect_hit) CHECK_EQ_INT(r->shape->misses, 0);
+        if (expect_hit) CHECK_EQ_INT(f.r->shape->misses, 0);
     } else {
         CHECK_EQ_INT(stop, 1);
         CHECK_EQ_INT(got.rows, 2);
         CHECK_EQ_INT(got.lines, 2);
         CHECK_EQ_INT(got.used, 2 * (ll + 1));
-        int rc = em_reader_parse(r, v, vlen, &bb, &err);
+        int rc = em_reader_parse(f.r, v, vlen, &f.bb, &f.err);
         CHECK_EQ_INT(rc, ref_rc);
-        CHECK_EQ_STR(err.msg, ref_msg);
-        CHECK_EQ_INT(bb.b->nrows, 2); /* the bad record left no row */
+        CHECK_EQ_STR(f.err.msg, ref_msg);
+        CHECK_EQ_INT(f.bb.b->nrows, 2); /* the bad record left no row */
     }
     free(in);
     free(ref);
     free(ref_learn);
-    em_reader_destroy(r);
-    em_arena_release(&a);
+    sfx_release(&f);
     em_schema_destroy(s);
 }
 
@@ -292,14 +302,9 @@ TEST(shape_string_length_guess)
 TEST(shape_lines_limits)
 {
     em_schema *s = shape_schema();
-    em_reader *r = NULL;
-    em_arena a;
-    em_batch_builder bb;
-    em_errbuf err;
+    sfx f;
     em_reader_lines got;
-    em_arena_init(&a, 0);
-    CHECK_EQ_INT(em_reader_create(&r, "json", s, NULL, &err), 0);
-    CHECK_EQ_INT(em_batch_builder_init(&bb, s, 64, &a), 0);
+    sfx_init(&f, s, 64);
     size_t ll = strlen(learn_line);
     char *in = malloc(8 * (ll + 1) + 1);
     in[0] = 0;
@@ -308,22 +313,21 @@ TEST(shape_lines_limits)
         strcat(in, "\n");
     }
     /* the last line without its newline stays */
-    CHECK_EQ_INT(em_reader_parse_lines(r, in, 8 * (ll + 1) - 1, 100, 4096, &bb, &got), 0);
+    CHECK_EQ_INT(em_reader_parse_lines(f.r, in, 8 * (ll + 1) - 1, 100, 4096, &f.bb, &got), 0);
     CHECK_EQ_INT(got.rows, 7);
     CHECK_EQ_INT(got.used, 7 * (ll + 1));
     CHECK_EQ_INT(got.bytes, 7 * ll);
     /* at most max_rows */
-    CHECK_EQ_INT(em_reader_parse_lines(r, in, 8 * (ll + 1), 3, 4096, &bb, &got), 0);
+    CHECK_EQ_INT(em_reader_parse_lines(f.r, in, 8 * (ll + 1), 3, 4096, &f.bb, &got), 0);
     CHECK_EQ_INT(got.rows, 3);
     CHECK_EQ_INT(got.used, 3 * (ll + 1));
     /* a line longer than max_line is the caller's, shape or not */
-    CHECK_EQ_INT(em_reader_parse_lines(r, in, 8 * (ll + 1), 100, ll - 1, &bb, &got), 1);
+    CHECK_EQ_INT(em_reader_parse_lines(f.r, in, 8 * (ll + 1), 100, ll - 1, &f.bb, &got), 1);
     CHECK_EQ_INT(got.rows, 0);
     CHECK_EQ_INT(got.used, 0);
-    CHECK_EQ_INT(bb.b->nrows, 10);
+    CHECK_EQ_INT(f.bb.b->nrows, 10);
     free(in);
-    em_reader_destroy(r);
-    em_arena_release(&a);
+    sfx_release(&f);
     em_schema_destroy(s);
 }
 
@@ -331,31 +335,27 @@ TEST(shape_lines_limits)
 TEST(shape_relearn)
 {
     em_schema *s = shape_schema();
-    em_reader *r = NULL;
-    em_arena a;
-    em_batch_builder bb;
-    em_errbuf err;
+    sfx f;
     em_reader_lines got;
     static const char other[] = "{\"v\":1.5,\"dev\":\"z\"}\n";
-    em_arena_init(&a, 0);
-    CHECK_EQ_INT(em_reader_create(&r, "json", s, NULL, &err), 0);
-    CHECK_EQ_INT(em_batch_builder_init(&bb, s, 256, &a), 0);
-    CHECK_EQ_INT(em_reader_parse(r, learn_line, strlen(learn_line), &bb, &err), 0);
+    sfx_init(&f, s, 256);
+    em_reader *r = f.r;
+    em_batch_builder *bb = &f.bb;
+    CHECK_EQ_INT(em_reader_parse(r, learn_line, strlen(learn_line), bb, &f.err), 0);
     CHECK(r->shape && r->shape->nf == 7);
     char in[64 * sizeof other];
     in[0] = 0;
     for (int i = 0; i < 40; i++)
         strcat(in, other);
-    CHECK_EQ_INT(em_reader_parse_lines(r, in, strlen(in), 100, 4096, &bb, &got), 0);
+    CHECK_EQ_INT(em_reader_parse_lines(r, in, strlen(in), 100, 4096, bb, &got), 0);
     CHECK_EQ_INT(got.rows, 40);
     CHECK(r->shape->nf == 2);      /* learnt again after EM__SHAPE_RELEARN misses */
     CHECK_EQ_INT(r->shape->misses, 0); /* and the last records matched it */
-    CHECK_EQ_DBL(bb.b->cols[2].v.f64[40], 1.5, 0);
-    em_slice t = em_column_text(&bb.b->cols[0], 40);
+    CHECK_EQ_DBL(bb->b->cols[2].v.f64[40], 1.5, 0);
+    em_slice t = em_column_text(&bb->b->cols[0], 40);
     CHECK(t.len == 1 && t.ptr[0] == 'z');
-    CHECK(em_column_is_null(&bb.b->cols[1], 40));
-    em_reader_destroy(r);
-    em_arena_release(&a);
+    CHECK(em_column_is_null(&bb->b->cols[1], 40));
+    sfx_release(&f);
     em_schema_destroy(s);
 }
 
