@@ -28,9 +28,7 @@
 #define INPUT_READINGS 250000.0  /* readings in the buffer (~34 MB of NDJSON) */
 #define TOTAL_READINGS 5000000.0 /* readings parsed in all passes */
 
-/* Fills buf with count generator readings in format fmt. Returns 0 or an
- * EM_E* code. */
-static int make_input(em_buf *buf, const char *fmt, uint64_t count, em_schema **schema)
+int em__bench_readings(const char *fmt, uint64_t count, em_buf *buf, FILE *f, em_schema **schema)
 {
     em_gen *g = NULL;
     em_writer *w = NULL;
@@ -45,7 +43,7 @@ static int make_input(em_buf *buf, const char *fmt, uint64_t count, em_schema **
     cfg.seed = 1;
     if ((rc = em_gen_create(&g, &cfg)) || (rc = em_writer_create(&w, fmt, em_gen_schema(g), &err)))
         goto fail;
-    if (!(*schema = em_schema_copy(em_gen_schema(g)))) {
+    if (schema && !(*schema = em_schema_copy(em_gen_schema(g)))) {
         rc = EM_ENOMEM;
         goto fail;
     }
@@ -60,6 +58,13 @@ static int make_input(em_buf *buf, const char *fmt, uint64_t count, em_schema **
         }
         if ((rc = em_writer_write(w, em_batch_builder_finish(&bb), buf)))
             goto fail;
+        if (f) { /* to the file, a batch at a time */
+            if (fwrite(buf->ptr, 1, buf->len, f) != buf->len) {
+                rc = EM_EIO;
+                goto fail;
+            }
+            em_buf_reset(buf);
+        }
         em_arena_reset(&a);
     }
 fail:
@@ -118,7 +123,7 @@ static int bench_format(const em_bench_opts *o, em__bench_result *r, const char 
     em_arena_init(&a, 1 << 20);
     if (passes < 1)
         passes = 1;
-    if ((rc = make_input(&buf, fmt, count, &s)) ||
+    if ((rc = em__bench_readings(fmt, count, &buf, NULL, &s)) ||
         (rc = em_reader_create(&rd, fmt, s, NULL, &err)))
         goto fail;
     if ((rc = parse_all(rd, s, buf.ptr, buf.len, &a, &rows))) /* warm-up, untimed */

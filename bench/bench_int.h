@@ -105,6 +105,12 @@ int em__bench_tmpfile(char *path, size_t cap, const char *stem, FILE **out);
  * its pages stay in the page cache. Returns 0 or EM_EIO. */
 int em__bench_close_synced(FILE *f);
 
+/* count generator readings (10,000 devices, seed 1) written in format fmt
+ * ("json", "csv") into buf, or, with f, through buf into f a batch at a
+ * time. *schema (if not NULL) gets a copy of the readings' schema
+ * (em_schema_destroy). Returns 0 or an EM_E* code. */
+int em__bench_readings(const char *fmt, uint64_t count, em_buf *buf, FILE *f, em_schema **schema);
+
 /* Resets the process's peak RSS (VmHWM) to its current RSS, after giving
  * freed heap back to the system, so peak_rss_bytes is this benchmark's. */
 void em__bench_rss_reset(void);
