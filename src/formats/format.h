@@ -135,7 +135,24 @@ typedef struct em__shape_field {
     uint8_t kind;            /* what the value is and becomes */
     uint16_t guess;          /* the last length of a skipped string (16-48: tried first) */
     uint32_t col;
+    uint8_t span;            /* 1 + the span starting at this field, or 0 */
 } em__shape_field;
+
+/* A run of two or more skipped fields and the literal after it, checked in
+ * one pass (json_span.c) where the CPU has AVX-512 VBMI2. */
+#define EM__SPAN_TMPL 64
+#define EM__SHAPE_SPANS 8
+typedef struct em__shape_span {
+    char tmpl[2 * EM__SPAN_TMPL]; /* the span without its values, zero-padded */
+    uint8_t tlen;   /* bytes of tmpl (at most EM__SPAN_TMPL) */
+    uint8_t nnum;   /* numbers among its values */
+    uint8_t strs;   /* 1 when some of its values are strings */
+    uint8_t quote1; /* 1: it starts with the closing quote of the value before */
+    uint8_t next;   /* the field whose literal ends it, or nf: the record's end */
+    uint8_t nq;     /* quotes in tmpl */
+    uint8_t after;  /* bytes of tmpl after its last quote, or 0 for ":}" (a number between) */
+    uint32_t fails; /* records in a row it did not match */
+} em__shape_span;
 
 struct em__shape {
     uint32_t nf;        /* fields; 0 = no shape learnt */
@@ -143,7 +160,9 @@ struct em__shape {
     uint32_t backoff;   /* records to wait before learning again */
     uint8_t taillen;    /* the bytes after the last value: '}' or '"}' */
     char tail[2];
+    uint32_t nspan;
     em__shape_field f[EM__SHAPE_FIELDS];
+    em__shape_span span[EM__SHAPE_SPANS];
 };
 
 struct em_reader {
@@ -230,6 +249,12 @@ size_t em__fmt_double(double v, char *out);
 size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb);
 void em__shape_learn(em_reader *r, const char *p, size_t n);
 void em__shape_free(struct em__shape *sh);
+
+/* json_span.c: the length of the span sp at p (room bytes readable; p is
+ * past the closing quote it starts with when sp->quote1) through its
+ * closing literal, or 0 when it does not match. Only where
+ * em__scan_level() is 3. */
+size_t em__span_match(const em__shape_span *sp, const char *p, size_t room);
 
 int em__csv_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb, em_errbuf *err);
 

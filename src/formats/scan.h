@@ -201,9 +201,10 @@ static inline int em__number_i64(const em__number *sc, int64_t *out)
     return 0;
 }
 
-/* Which string scanner em__scan_plain uses: 2 = AVX2, 1 = SSE2, 0 = SWAR.
- * em__scan_level() decides once (the CPU's features and EMBER_SIMD: "avx2",
- * "sse2" or "off" lowers it, for tests and comparisons). */
+/* Which string scanner em__scan_plain uses: 2 = AVX2, 1 = SSE2, 0 = SWAR;
+ * 3 = AVX2 here, and AVX-512 (BW, VBMI2) for the JSON record shape's spans
+ * (json_span.c). em__scan_level() decides once (the CPU's features and
+ * EMBER_SIMD: "avx2", "sse2" or "off" lowers it, for tests and comparisons). */
 int em__scan_level(void);
 
 /* Length of the run of plain string bytes at p (at most n): stops at the

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "ember/error.h"
 #include "formats/format.h"
+#include "formats/scan.h"
 #include "t.h"
 
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static char *reference(const em_schema *s, const char *rec, size_t n, int *rc, c
  * that V gives what the general parser gives: the same row, or a stop at
  * V's line with the same message from em_reader_parse. With expect_hit,
  * V must also have matched the learnt shape (no miss counted). */
-static void check_variant_with(const char *learn_rec, const char *v, int expect_hit)
+static void check_variant_nf(const char *learn_rec, uint32_t nf, const char *v, int expect_hit)
 {
     em_schema *s = shape_schema();
     sfx f;
@@ -108,7 +109,7 @@ static void check_variant_with(const char *learn_rec, const char *v, int expect_
     char *in = malloc(len + 1);
     sprintf(in, "%s\n%s\n%s\n%s\n", learn_rec, learn_rec, v, learn_rec);
     int stop = em_reader_parse_lines(f.r, in, len, 100, 4096, &f.bb, &got);
-    CHECK(f.r->shape && f.r->shape->nf == 7);
+    CHECK(f.r->shape && f.r->shape->nf == nf);
     if (ref_rc == 0 || ref_rc == EM_EOF) {
         CHECK_EQ_INT(stop, 0);
         CHECK_EQ_INT(got.used, len);
@@ -137,6 +138,11 @@ static void check_variant_with(const char *learn_rec, const char *v, int expect_
     free(ref_learn);
     sfx_release(&f);
     em_schema_destroy(s);
+}
+
+static void check_variant_with(const char *learn_rec, const char *v, int expect_hit)
+{
+    check_variant_nf(learn_rec, 7, v, expect_hit);
 }
 
 static void check_variant(const char *v, int expect_hit)
@@ -297,6 +303,159 @@ TEST(shape_string_length_guess)
     }
 }
 
+/* A record whose unread fields come in runs: p1..p3 and s1 before v (a
+ * span opening with the closing quote of ts, ending with v's literal), q1
+ * and q2 before the closing brace (a span ending with a number and '}'). */
+#define SPAN_REC(p1, p2, s1, p3, q1, q2)                                                          \
+    "{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":" p1 ",\"p2\":" p2            \
+    ",\"s1\":" s1 ",\"p3\":" p3 ",\"v\":14.5,\"q1\":" q1 ",\"q2\":" q2 "}"
+static const char span_learn[] = SPAN_REC("1.5", "-20", "\"abc\"", "0.25", "7", "8.5");
+
+static void check_span(const char *v, int expect_hit)
+{
+    check_variant_nf(span_learn, 9, v, expect_hit);
+}
+
+/* Where the CPU has AVX-512 (em__scan_level() 3), runs of unread fields
+ * are checked in one pass (json_span.c); elsewhere field by field. Both
+ * must give what the general parser gives. */
+TEST(shape_spans)
+{
+    em_schema *s = shape_schema();
+    sfx f;
+    sfx_init(&f, s, 16);
+    CHECK_EQ_INT(em_reader_parse(f.r, span_learn, strlen(span_learn), &f.bb, &f.err), 0);
+    CHECK(f.r->shape && f.r->shape->nf == 9);
+    if (em__scan_level() >= 3) { /* the two runs became spans */
+        CHECK_EQ_INT(f.r->shape->nspan, 2);
+        CHECK_EQ_INT(f.r->shape->span[0].quote1, 1);
+        CHECK_EQ_INT(f.r->shape->span[0].nnum, 3);
+        CHECK_EQ_INT(f.r->shape->span[1].after, 0);
+        size_t at = (size_t)(strstr(span_learn, ",\"q1\"") - span_learn);
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[1], span_learn + at, strlen(span_learn) - at),
+                     strlen(span_learn) - at);
+        at = (size_t)(strstr(span_learn, "\",\"p1\"") - span_learn) + 1;
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[0], span_learn + at, strlen(span_learn) - at),
+                     (size_t)(strstr(span_learn, "14.5") - span_learn) - at);
+        /* too few quotes, or none, in reach: no match */
+        static const char cut[] = ",\"q1\":4,\"q2";
+        char none[200];
+        memset(none, '7', sizeof none);
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[1], cut, sizeof cut - 1), 0);
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[1], none, sizeof none), 0);
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[0], none, sizeof none), 0);
+        CHECK_EQ_INT(em__span_match(&f.r->shape->span[1], none, 0), 0);
+    } else {
+        CHECK_EQ_INT(f.r->shape->nspan, 0);
+    }
+    sfx_release(&f);
+    em_schema_destroy(s);
+
+    /* the same shape, other values: matched */
+    check_span(SPAN_REC("-0.0", "123456789012345678901234", "\"\"", "0", "-1", "99999.125"), 1);
+    check_span(SPAN_REC("0", "9", "\"12.5:-3,\\u\"", "10", "0.5", "-0"), 0);
+    check_span(SPAN_REC("1", "2", "\"a:1,\\\"b\\\":2.5\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"a:1,b-2.5 {x}\"", "3", "4", "5"), 1);
+    /* longer than the span's 128 bytes: field by field, still matched */
+    check_span(SPAN_REC("1", "2",
+                        "\"a string long enough to push the span past one hundred and twenty-eight "
+                        "bytes of input\"",
+                        "3", "4", "5"),
+               1);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "4", "5") "\r", 1);
+    /* numbers the general parser refuses, in both spans */
+    static const char *const bad_numbers[] = {"01", "1.", ".5", "-", "1.2.3", "--1", "1e5", "+1",
+                                              "1E5", "0x10", "-01", "00", "1-2", "-.5", "",
+                                              "1 ", " 1", "1..2", "0.", "2.-1"};
+    for (size_t i = 0; i < sizeof bad_numbers / sizeof bad_numbers[0]; i++) {
+        char rec[512];
+        const char *b = bad_numbers[i];
+        snprintf(rec, sizeof rec, SPAN_REC("%s", "2", "\"x\"", "3", "4", "5"), b);
+        check_span(rec, 0);
+        snprintf(rec, sizeof rec, SPAN_REC("1", "2", "\"x\"", "%s", "4", "5"), b);
+        check_span(rec, 0);
+        snprintf(rec, sizeof rec, SPAN_REC("1", "2", "\"x\"", "3", "4", "%s"), b);
+        check_span(rec, 0);
+    }
+    /* other kinds and layouts in a span: the general parser decides */
+    check_span(SPAN_REC("1", "2", "5", "3", "4", "5"), 0);
+    check_span(SPAN_REC("\"1\"", "2", "\"x\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "4", "\"5\""), 0);
+    check_span(SPAN_REC("1", "2", "\"a\\\"b\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"a\tb\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"d\xc3\xa9v\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"d\xff\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "null", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "true", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "{\"a\":1}", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "[1,2]", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "[4]", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "4", "5 "), 0);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "4", "{}"), 0);
+    check_span(SPAN_REC(" 1", "2", "\"x\"", "3", "4", "5"), 0);
+    check_span(SPAN_REC("1", "2", "\"x\"", "3", "4", "5") "x", 0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4}",
+               0);
+    /* a number moved out of its place: as many numbers, same bytes around */
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":,5\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4,\"q2\":5}",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":,\"q2\"4:5}",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p7\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4,\"q2\":5}",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4,\"q2\":5,\"q3\":6}",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4,\"q2\":5",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":14.5,\"q1\":4,\"q2\":",
+               0);
+    check_span("{\"dev\":\"a-1\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"p1\":1,\"p2\":2,\"s1\":\"x\","
+               "\"p3\":3,\"v\":\"14.5\",\"q1\":4,\"q2\":5}",
+               0);
+}
+
+/* A span that stops matching for good is left to the fields: after
+ * EM__SPAN_GIVEUP misses in a row, records are read field by field. */
+TEST(shape_span_gives_up)
+{
+    if (em__scan_level() < 3)
+        return;
+    em_schema *s = shape_schema();
+    sfx f;
+    em_reader_lines got;
+    sfx_init(&f, s, 256);
+    /* s1 is now 140 bytes long: past the first span's reach */
+    char big[160];
+    memset(big, 'x', sizeof big);
+    big[0] = big[141] = '"', big[142] = 0;
+    char rec[512];
+    snprintf(rec, sizeof rec, SPAN_REC("1", "2", "%s", "3", "4", "5") "\n", big);
+    CHECK_EQ_INT(em_reader_parse(f.r, span_learn, strlen(span_learn), &f.bb, &f.err), 0);
+    CHECK_EQ_INT(em_batch_builder_end_row(&f.bb), 0);
+    CHECK_EQ_INT(f.r->shape->nspan, 2);
+    size_t rl = strlen(rec);
+    char *in = malloc(100 * rl + 1);
+    for (int i = 0; i < 100; i++)
+        memcpy(in + (size_t)i * rl, rec, rl);
+    CHECK_EQ_INT(em_reader_parse_lines(f.r, in, 100 * rl, 200, 4096, &f.bb, &got), 0);
+    CHECK_EQ_INT(got.rows, 100);
+    CHECK_EQ_INT(f.r->shape->misses, 0);     /* every record matched the shape ... */
+    CHECK_EQ_INT(f.r->shape->f[2].span, 0);  /* ... the first span given up: field by field */
+    CHECK(f.r->shape->f[7].span != 0);       /* the other one still in use */
+    CHECK_EQ_INT(f.r->shape->span[1].fails, 0);
+    CHECK_EQ_DBL(f.bb.b->cols[2].v.f64[100], 14.5, 0);
+    free(in);
+    sfx_release(&f);
+    em_schema_destroy(s);
+}
+
 /* What em_reader_parse_lines leaves: a partial last line, a line over
  * max_line, the row limit. */
 TEST(shape_lines_limits)
@@ -366,6 +525,8 @@ int main(void)
     RUN(shape_other_values);
     RUN(shape_bad_records);
     RUN(shape_string_length_guess);
+    RUN(shape_spans);
+    RUN(shape_span_gives_up);
     RUN(shape_lines_limits);
     RUN(shape_relearn);
     return t_done();

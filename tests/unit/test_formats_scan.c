@@ -92,7 +92,7 @@ TEST(scan_plain_every_width_every_offset)
         }
         CHECK_EQ_INT(bad, 0);
     }
-    CHECK(em__scan_level() >= 0 && em__scan_level() <= 2);
+    CHECK(em__scan_level() >= 0 && em__scan_level() <= 3);
     guarded_release(&g);
 }
 
