@@ -70,12 +70,12 @@ static inline __attribute__((always_inline)) int plain_exactly(const char *p, si
     __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + mid));
     __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + len - 16));
-    __m128i stop = _mm_setzero_si128(), hi = _mm_or_si128(_mm_or_si128(a, b), c);
-    __m128i v[3] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        stop = _mm_or_si128(stop, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v[i], quote),
-                                                            _mm_cmpeq_epi8(v[i], bslash)),
-                                               _mm_cmplt_epi8(_mm_xor_si128(v[i], flip), lim)));
+    __m128i hi = _mm_or_si128(_mm_or_si128(a, b), c);
+#define PLAIN_STOP(v)                                                                              \
+    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                \
+                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), lim))
+    __m128i stop = _mm_or_si128(_mm_or_si128(PLAIN_STOP(a), PLAIN_STOP(b)), PLAIN_STOP(c));
+#undef PLAIN_STOP
     return (_mm_movemask_epi8(stop) | _mm_movemask_epi8(hi)) == 0;
 #else
     (void)p;

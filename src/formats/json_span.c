@@ -144,11 +144,15 @@ SPAN_TARGET size_t em__span_match(const em__shape_span *sp, const char *p, size_
             return 0;
     }
 
-    /* below e: no backslash, control or non-ASCII byte; numbers well formed */
-    u128 bad = join(_mm512_cmpeq_epi8_mask(v0, bslash) | _mm512_cmplt_epi8_mask(v0, space),
-                    _mm512_cmpeq_epi8_mask(v1, bslash) | _mm512_cmplt_epi8_mask(v1, space));
-    if (!none(bad & below))
-        return 0;
+    /* below e: no backslash, control or non-ASCII byte in a string value
+     * (anywhere else such a byte is kept, so the template refused it) */
+    if (sp->strs) {
+        u128 bad = join(_mm512_cmpeq_epi8_mask(v0, bslash) | _mm512_cmplt_epi8_mask(v0, space),
+                        _mm512_cmpeq_epi8_mask(v1, bslash) | _mm512_cmplt_epi8_mask(v1, space));
+        if (!none(bad & below))
+            return 0;
+    }
+    /* numbers well formed */
     u128 n = num & below, d = D & n, pt = P & n, mi = M & n;
     u128 start = n & ~(n << 1);
     u128 z = join(_mm512_cmpeq_epi8_mask(v0, zero), _mm512_cmpeq_epi8_mask(v1, zero)) & d;
