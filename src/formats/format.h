@@ -131,6 +131,7 @@ typedef struct em__key_slot {
 typedef struct em__shape_field {
     _Alignas(16) char lit[EM__SHAPE_LIT]; /* the bytes before the value, zero-padded */
     uint32_t need;           /* the literal's first 16 bytes as a compare mask */
+    uint32_t need32;         /* the whole literal (at most 32 bytes) as one */
     uint8_t litlen;
     uint8_t kind;            /* what the value is and becomes */
     uint16_t guess;          /* the last length of a skipped string (16-48: tried first) */
@@ -161,6 +162,7 @@ struct em__shape {
     uint8_t taillen;    /* the bytes after the last value: '}' or '"}' */
     char tail[2];
     uint32_t nspan;
+    uint8_t wide;       /* 1: read by em__shape_parse_avx512 (em__scan_level() 3) */
     em__shape_field f[EM__SHAPE_FIELDS];
     em__shape_span span[EM__SHAPE_SPANS];
 };

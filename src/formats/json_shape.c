@@ -27,8 +27,7 @@
  * over 27 bytes, a kind the fast path does not convert) postpones the next
  * attempt by EM__SHAPE_BACKOFF records.
  */
-#include "formats/format.h"
-#include "formats/scan.h"
+#include "formats/json_shape_int.h"
 
 #include "core/mem.h"
 
@@ -36,53 +35,11 @@
 
 #define EM__SHAPE_RELEARN 16
 #define EM__SHAPE_BACKOFF 4096
-#define EM__SPAN_GIVEUP 64 /* misses in a row before a span is left to the fields */
 
-typedef enum shape_kind {
-    NUM_SKIP = 1, /* a number for no column */
-    NUM_F64,      /* a number into a DOUBLE column */
-    NUM_I64,      /* an integer into a BIGINT column */
-    NUM_TS,       /* an integer into a TIMESTAMP column (ts_mul units) */
-    STR_SKIP,     /* a string for no column */
-    STR_TEXT,     /* a string into a TEXT column */
-    STR_TS        /* an ISO-8601 string into a TIMESTAMP column */
-} shape_kind;
-
-typedef em__shape_field shape_field;
 
 void em__shape_free(struct em__shape *sh)
 {
     em_free(sh);
-}
-
-/* 1 when p[0, len) (16 <= len <= 48) is plain string bytes followed by
- * '"' (room > len): three 16-byte tests with no branch on the contents, so
- * a string as long as the field's last one (a UUID) does not make the next
- * field's position wait for a scan. */
-static inline __attribute__((always_inline)) int plain_exactly(const char *p, size_t room,
-                                                               size_t len)
-{
-#ifdef __SSE2__
-    if (len < 16 || len > 48 || room <= len || p[len] != '"') return 0;
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
-    size_t mid = len > 32 ? 16 : 0;
-    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + mid));
-    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + len - 16));
-    __m128i hi = _mm_or_si128(_mm_or_si128(a, b), c);
-#define PLAIN_STOP(v)                                                                              \
-    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                \
-                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), lim))
-    __m128i stop = _mm_or_si128(_mm_or_si128(PLAIN_STOP(a), PLAIN_STOP(b)), PLAIN_STOP(c));
-#undef PLAIN_STOP
-    return (_mm_movemask_epi8(stop) | _mm_movemask_epi8(hi)) == 0;
-#else
-    (void)p;
-    (void)room;
-    (void)len;
-    return 0;
-#endif
 }
 
 /* 1 when p (room bytes readable) starts with f's literal. */
@@ -111,24 +68,11 @@ static size_t put_value(em_reader *r, const shape_field *f, const char *p, size_
                         em_batch_builder *bb)
 {
     size_t len;
-    em__number sc;
-    double dv;
-    int64_t iv;
     switch (f->kind) {
     case NUM_F64:
-        if (!(len = em__scan_number(p, room, &sc)) || em__number_f64(&sc, &dv)) return 0;
-        em_batch_builder_set_f64(bb, f->col, dv);
-        return len;
     case NUM_I64:
-        if (!(len = em__scan_number(p, room, &sc)) || em__number_i64(&sc, &iv)) return 0;
-        em_batch_builder_set_i64(bb, f->col, iv);
-        return len;
     case NUM_TS:
-        if (!(len = em__scan_number(p, room, &sc)) || em__number_i64(&sc, &iv) ||
-            __builtin_mul_overflow(iv, r->ts_mul, &iv))
-            return 0;
-        em_batch_builder_set_i64(bb, f->col, iv);
-        return len;
+        return shape_number(r, f, p, room, bb);
     case STR_TEXT: /* the closing quote starts the next literal */
         if (plain_exactly(p, room, f->guess)) {
             len = f->guess;
@@ -140,25 +84,13 @@ static size_t put_value(em_reader *r, const shape_field *f, const char *p, size_
         return len ? len : SIZE_MAX;
     case STR_TS:
         len = em__scan_plain_short(p, room);
-        if (len != 24 || !r->ts_min_ok || em__load_le64(p) != r->ts_min[0] ||
-            em__load_le64(p + 8) != r->ts_min[1] || p[16] != ':' || p[19] != '.' || p[23] != 'Z') {
-            if (em__fmt_iso_ts(r, p, len, &iv)) return 0;
-        } else { /* the minute of the last one: ":SS.mmm" (what em__fmt_iso_ts does) */
-            unsigned s1 = (unsigned)(p[17] - '0'), s2 = (unsigned)(p[18] - '0');
-            unsigned m1 = (unsigned)(p[20] - '0'), m2 = (unsigned)(p[21] - '0'),
-                     m3 = (unsigned)(p[22] - '0');
-            unsigned se = s1 * 10 + s2;
-            if ((s1 | s2 | m1 | m2 | m3) > 9 || se > 60) return 0;
-            iv = r->ts_min_us + (int64_t)se * 1000000 + (int64_t)(m1 * 100 + m2 * 10 + m3) * 1000;
-        }
-        em_batch_builder_set_i64(bb, f->col, iv);
-        return len;
+        return shape_iso(r, f, p, len, bb) ? 0 : len;
     default:
         return 0;
     }
 }
 
-size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
+static size_t shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
 {
     const struct em__shape *sh = r->shape;
     const shape_field *f = sh->f, *last = sh->f + sh->nf;
@@ -166,22 +98,6 @@ size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *
      * without a bounds test of its own */
     size_t q = 0, len, safe = n >= 32 ? n - 32 : 0;
     for (; f < last; f++) {
-        if (f->span) { /* skipped fields and the literal after them, at once */
-            em__shape_span *sp = (em__shape_span *)&sh->span[f->span - 1];
-            size_t e = 0;
-            if (!sp->quote1 || (q < n && p[q] == '"'))
-                e = em__span_match(sp, p + q + sp->quote1, n - q - sp->quote1);
-            if (__builtin_expect(e != 0, 1)) {
-                sp->fails = 0;
-                q += sp->quote1 + e;
-                f = sh->f + sp->next;
-                if (f == last) /* the span ended with the record's closing bytes */
-                    return q;
-                goto value;
-            }
-            if (++sp->fails >= EM__SPAN_GIVEUP) /* the fields one by one from now on */
-                ((shape_field *)f)->span = 0;
-        }
 #ifdef __SSE2__
         if (__builtin_expect(q < safe && f->litlen <= 16, 1)) {
             __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + q));
@@ -193,7 +109,6 @@ size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *
             if (!lit_at(p + q, n - q, f))
             return 0;
         q += f->litlen;
-    value:
         if (f->kind == NUM_SKIP) { /* the usual field: a number nobody reads */
             if (!(len = em__skip_number(p + q, n - q))) return 0;
         } else if (f->kind == STR_SKIP) {
@@ -215,6 +130,13 @@ size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *
     return q + sh->taillen;
 }
 
+size_t em__shape_parse(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
+{
+    if (r->shape->wide)
+        return em__shape_parse_avx512(r, p, n, bb);
+    return shape_parse(r, p, n, bb);
+}
+
 /* Appends a field whose literal is p[from, to) to sh; 0, or -1 if it does
  * not fit. */
 static int add_field(struct em__shape *sh, const char *p, size_t from, size_t to, shape_kind kind,
@@ -230,6 +152,7 @@ static int add_field(struct em__shape *sh, const char *p, size_t from, size_t to
     memcpy(f->lit, p + from, to - from);
     f->litlen = (uint8_t)(to - from);
     f->need = f->litlen >= 16 ? 0xFFFFu : (1u << f->litlen) - 1;
+    f->need32 = f->litlen >= 32 ? 0xFFFFFFFFu : (1u << f->litlen) - 1;
     f->kind = (uint8_t)kind;
     f->col = col >= 0 ? (uint32_t)col : 0;
     return 0;
@@ -308,7 +231,8 @@ static void find_spans(struct em__shape *sh)
     sh->nspan = 0;
     for (uint32_t i = 0; i < sh->nf; i++)
         sh->f[i].span = 0;
-    if (em__scan_level() < 3)
+    sh->wide = em__scan_level() >= 3 && em__shape_avx512_built;
+    if (!sh->wide)
         return;
     for (uint32_t i = 0, j; i < sh->nf; i = j > i ? j : i + 1) {
         for (j = i; j < sh->nf && skipped(&sh->f[j]); j++)

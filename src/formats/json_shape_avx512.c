@@ -1,5 +1,18 @@
 /*
- * formats/json_span.c - the record shape's skipped fields, read in one pass.
+ * formats/json_shape_avx512.c - the record shape's reader for CPUs with
+ * AVX-512 (BW, VL, VBMI2), and its spans: skipped fields read in one pass.
+ *
+ * This file alone is built with -mavx512bw and friends (CMakeLists.txt)
+ * and is only called where em__scan_level() is 3 (scan.c asks the CPU).
+ * It reads fields as json_shape.c does, with 64-byte registers: a literal
+ * is one masked compare of up to 32 bytes; a string's length is the first
+ * quote, backslash, control or non-ASCII byte among 64 (a field's last
+ * length is tried first, so a UUID does not make the next field wait for
+ * the count), and a TEXT value is stored from the register it was tested
+ * in. Numbers and timestamps go through the same conversions
+ * (json_shape_int.h).
+ *
+ * The spans:
  *
  * Most of a record's fields are often read by no query (the sensor job
  * reads three of eight). The shape reads them one after the other, and each
@@ -31,17 +44,16 @@
  * the same as the field-by-field path's: tests/unit/test_formats_json_shape.c
  * and the JSON fuzz target compare both with the general parser.
  */
-#include "formats/format.h"
+#include "formats/json_shape_int.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(EMBER_NO_AVX512)
+#if defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VBMI2__) && \
+    defined(__BMI2__) && defined(__PCLMUL__)
 #include <immintrin.h>
-
-#define SPAN_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,bmi2,pclmul,popcnt")))
 
 typedef unsigned __int128 u128;
 
 /* The running parity of x's bits (bit i = x[0] ^ ... ^ x[i]). */
-SPAN_TARGET static inline uint64_t prefix_xor(uint64_t x)
+static inline uint64_t prefix_xor(uint64_t x)
 {
     __m128i r = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)x), _mm_set1_epi8(-1), 0);
     return (uint64_t)_mm_cvtsi128_si64(r);
@@ -67,7 +79,8 @@ static const union {
                SPAN_BYTES('.'), SPAN_BYTES('-'), SPAN_BYTES('\\'), SPAN_BYTES(' ')};
 enum { KQUOTE, KCOLON, KZERO, KTEN, KDOT, KMINUS, KBSLASH, KSPACE };
 
-SPAN_TARGET size_t em__span_match(const em__shape_span *sp, const char *p, size_t room)
+static inline __attribute__((always_inline)) size_t span_match(const em__shape_span *sp, const char *p,
+                                                                size_t room)
 {
     size_t avail = room < 128 ? room : 128;
     __m512i v0, v1;
@@ -170,13 +183,94 @@ SPAN_TARGET size_t em__span_match(const em__shape_span *sp, const char *p, size_
     return e;
 }
 
-#else
+
+const int em__shape_avx512_built = 1;
+
+size_t em__span_match(const em__shape_span *sp, const char *p, size_t room)
+{
+    return span_match(sp, p, room);
+}
+
+size_t em__shape_parse_avx512(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
+{
+    const struct em__shape *sh = r->shape;
+    const shape_field *f = sh->f, *last = sh->f + sh->nf;
+    size_t q = 0, len;
+    for (; f < last; f++) {
+        if (f->span) { /* skipped fields and the literal after them, at once */
+            em__shape_span *sp = (em__shape_span *)&sh->span[f->span - 1];
+            size_t e = 0;
+            if (!sp->quote1 || (q < n && p[q] == '"'))
+                e = span_match(sp, p + q + sp->quote1, n - q - sp->quote1);
+            if (__builtin_expect(e != 0, 1)) {
+                sp->fails = 0;
+                q += sp->quote1 + e;
+                f = sh->f + sp->next;
+                if (f == last) /* the span ended with the record's closing bytes */
+                    return q;
+                goto value;
+            }
+            if (++sp->fails >= EM__SPAN_GIVEUP) /* the fields one by one from now on */
+                ((shape_field *)f)->span = 0;
+        }
+        { /* the literal: one masked compare (its bytes past litlen are zero) */
+            if (n - q < f->litlen)
+                return 0;
+            __m256i a = _mm256_maskz_loadu_epi8(f->need32, p + q);
+            if (_mm256_cmpneq_epi8_mask(a, _mm256_loadu_si256((const __m256i *)(const void *)f->lit)))
+                return 0;
+            q += f->litlen;
+        }
+    value:
+        if (f->kind == NUM_SKIP) {
+            if (!(len = em__skip_number(p + q, n - q)))
+                return 0;
+        } else if (f->kind >= STR_SKIP) {
+            /* up to 64 bytes (masked: nothing past p + n is read; the zeros
+             * stop the scan) */
+            size_t room = n - q;
+            if (plain_exactly(p + q, room, f->guess)) {
+                len = f->guess;
+            } else {
+                len = em__scan_plain_short(p + q, room);
+                ((shape_field *)f)->guess = (uint16_t)len;
+            }
+            if (f->kind == STR_TEXT) {
+                if (em_batch_builder_set_text(bb, f->col, p + q, len))
+                    return 0;
+            } else if (f->kind == STR_TS) {
+                if (shape_iso(r, f, p + q, len, bb))
+                    return 0;
+            }
+        } else if (!(len = shape_number(r, f, p + q, n - q, bb))) {
+            return 0;
+        }
+        q += len;
+    }
+    if (n - q < sh->taillen || p[q] != sh->tail[0] || (sh->taillen == 2 && p[q + 1] != sh->tail[1]))
+        return 0;
+    return q + sh->taillen;
+}
+
+#else /* not built for AVX-512: never called (em__scan_level() is then below 3 or the
+       * compiler lacks the flags; find_spans builds no span either way) */
+
+const int em__shape_avx512_built = 0;
 
 size_t em__span_match(const em__shape_span *sp, const char *p, size_t room)
 {
     (void)sp;
     (void)p;
     (void)room;
+    return 0;
+}
+
+size_t em__shape_parse_avx512(em_reader *r, const char *p, size_t n, em_batch_builder *bb)
+{
+    (void)r;
+    (void)p;
+    (void)n;
+    (void)bb;
     return 0;
 }
 
