@@ -108,6 +108,7 @@ typedef struct agg_res {
     uint32_t off;    /* value (sum, min, max) or generic state; 0 = rows */
     uint32_t noff;   /* the argument's non-NULL count */
     uint8_t dsum;    /* AVG/SUM read a double sum */
+    uint8_t compact; /* a count, sum, avg, min or max of numbers: plain fields */
 } agg_res;
 
 typedef struct pane {

@@ -72,6 +72,7 @@ int em__agg_layout(agg_op *g)
         r->kind = k;
         r->in = t;
         r->out = em__agg_out_type(k, t);
+        r->compact = (uint8_t)compact_kind(k, t);
         if (k == EM_AGG_COUNT_STAR)
             continue; /* off 0: the row count */
         if (!compact_kind(k, t)) {

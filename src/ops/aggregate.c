@@ -23,6 +23,8 @@
 #include <string.h>
 
 #define ROWS(rec) (*(int64_t *)(void *)(rec))
+#define I64(rec, off) (*(int64_t *)(void *)((rec) + (off)))
+#define F64(rec, off) (*(double *)(void *)((rec) + (off)))
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -109,6 +111,21 @@ static int emit_row(agg_op *g, emitter *e, em_op_ctx *cx, uint32_t key, int64_t 
         em_batch_builder_set_i64(&e->bb, col++, we);
     }
     for (uint32_t j = 0; j < g->naggs; j++, col++) {
+        const agg_res *r = &g->res[j];
+        if (rec && r->compact) { /* straight from the record's fields (em__agg_rec_value) */
+            int64_t n = r->kind == EM_AGG_COUNT_STAR ? ROWS(rec) : I64(rec, r->noff);
+            if (r->kind == EM_AGG_COUNT_STAR || r->kind == EM_AGG_COUNT)
+                em_batch_builder_set_i64(&e->bb, col, n);
+            else if (n == 0 && (rc = em_batch_builder_set_null(&e->bb, col)))
+                return rc;
+            else if (n != 0 && r->kind == EM_AGG_AVG)
+                em_batch_builder_set_f64(&e->bb, col, F64(rec, r->off) / (double)n);
+            else if (n != 0 && r->out == EM_TYPE_DOUBLE)
+                em_batch_builder_set_f64(&e->bb, col, F64(rec, r->off));
+            else if (n != 0)
+                em_batch_builder_set_i64(&e->bb, col, I64(rec, r->off));
+            continue;
+        }
         em__agg_val v;
         if (rec)
             em__agg_rec_value(g, rec, j, &v);
