@@ -213,6 +213,29 @@ size_t em__shape_parse_avx512(em_reader *r, const char *p, size_t n, em_batch_bu
             if (++sp->fails >= EM__SPAN_GIVEUP) /* the fields one by one from now on */
                 ((shape_field *)f)->span = 0;
         }
+        if (f->kind >= STR_SKIP && f->guess >= 16 && f->litlen + f->guess < 64 && n - q >= 64) {
+            /* a string as long as last time (a UUID): its literal, its bytes
+             * and its closing quote in one 64-byte test */
+            unsigned lit = f->litlen, end = lit + f->guess;
+            uint64_t body = _bzhi_u64(~(uint64_t)0, end + 1) & ~(uint64_t)f->need32;
+            __m512i v = _mm512_loadu_si512((const void *)(p + q));
+            __m512i l = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)f->lit));
+            uint64_t stop = _mm512_mask_cmpeq_epi8_mask(body, v, k_bytes[KQUOTE].v) |
+                            _mm512_mask_cmpeq_epi8_mask(body, v, k_bytes[KBSLASH].v) |
+                            _mm512_mask_cmplt_epi8_mask(body, v, k_bytes[KSPACE].v);
+            if (!_mm512_mask_cmpneq_epi8_mask(f->need32, v, l) && stop == UINT64_C(1) << end) {
+                len = f->guess;
+                q += lit;
+                if (f->kind == STR_TEXT) {
+                    if (em_batch_builder_set_text(bb, f->col, p + q, len))
+                        return 0;
+                } else if (f->kind == STR_TS && shape_iso(r, f, p + q, len, bb)) {
+                    return 0;
+                }
+                q += len;
+                continue;
+            }
+        }
         { /* the literal: one masked compare (its bytes past litlen are zero) */
             if (n - q < f->litlen)
                 return 0;
