@@ -301,6 +301,17 @@ TEST(shape_string_length_guess)
                  variants[v], variants[v]);
         check_variant_with(learn, rec, v == 0);
     }
+    /* the same length under another key: not the field */
+    snprintf(rec, sizeof rec,
+             "{\"dex\":\"%s\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"v\":1.5,\"skip\":1,"
+             "\"n\":2,\"t2\":3,\"s\":\"%s\"}",
+             variants[0], variants[0]);
+    check_variant_with(learn, rec, 0);
+    snprintf(rec, sizeof rec,
+             "{\"dev\":\"%s\",\"ts\":\"2024-05-01T00:00:01.500Z\",\"v\":1.5,\"skip\":1,"
+             "\"n\":2,\"t2\":3,\"z\":\"%s\"}",
+             variants[0], variants[0]);
+    check_variant_with(learn, rec, 0);
 }
 
 /* A record whose unread fields come in runs: p1..p3 and s1 before v (a
