@@ -146,10 +146,11 @@ static size_t fast_fmt_double(double v, char *out)
         if ((double)m / em__pow10_exact[k] == a)
             return put_decimal(v < 0, m, k, out);
     }
-    int bexp;
-    double fr = frexp(a, &bexp); /* a = fr x 2^bexp, 0.5 <= fr < 1 */
-    uint64_t M = (uint64_t)ldexp(fr, 53);
-    int sh = 53 - bexp; /* a = M x 2^-sh, sh > 0 */
+    /* a = M x 2^-sh from its bits (a normal double here: 1e-4 <= a < 1e15) */
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    uint64_t M = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
+    int sh = 1075 - (int)(bits >> 52); /* sh > 0 */
     int e = 0;          /* 10^e <= a < 10^(e+1) */
     if (a >= 1) {
         while (e < 14 && a >= em__pow10_exact[e + 1])
