@@ -258,24 +258,24 @@ int em__agg_update_fields(agg_op *g, const em_batch *in, const uint32_t *rows, u
                 FOR_ROWS(c, *(double *)(void *)s += (double)x[r]);
             }
             break;
-        case F_DMIN: {
+        case F_DMIN: { /* stored either way: no branch to mispredict (minsd) */
             const double *x = c->v.f64;
-            FOR_ROWS(c, double *m = (double *)(void *)s; if (x[r] < *m) *m = x[r]);
+            FOR_ROWS(c, double *m = (double *)(void *)s; *m = x[r] < *m ? x[r] : *m);
             break;
         }
         case F_DMAX: {
             const double *x = c->v.f64;
-            FOR_ROWS(c, double *m = (double *)(void *)s; if (x[r] > *m) *m = x[r]);
+            FOR_ROWS(c, double *m = (double *)(void *)s; *m = x[r] > *m ? x[r] : *m);
             break;
         }
         case F_IMIN: {
             const int64_t *x = c->v.i64;
-            FOR_ROWS(c, int64_t *m = (int64_t *)(void *)s; if (x[r] < *m) *m = x[r]);
+            FOR_ROWS(c, int64_t *m = (int64_t *)(void *)s; *m = x[r] < *m ? x[r] : *m);
             break;
         }
         case F_IMAX: {
             const int64_t *x = c->v.i64;
-            FOR_ROWS(c, int64_t *m = (int64_t *)(void *)s; if (x[r] > *m) *m = x[r]);
+            FOR_ROWS(c, int64_t *m = (int64_t *)(void *)s; *m = x[r] > *m ? x[r] : *m);
             break;
         }
         case F_GEN: {
