@@ -47,4 +47,22 @@ check "time rotation: a CSV header in every file" sh -c \
     "for f in timed/*; do [ -s \$f ] || continue; head -1 \$f | grep -qx 'device_id,ts,co2' || exit 1; done"
 check "time rotation: every row once" sh -c \
     "[ \$(cat timed/* | grep -vc '^device_id,ts,co2\$') -eq 2000 ]"
+# a source's batches are acknowledged without touching its input: a
+# directory (or file) being read is never opened for writing
+srcjob() {
+    mkdir -p src_in && cp r.jsonl src_in/a.jsonl && cp r.jsonl src_in/b.jsonl
+    cat >src.sql <<SQL
+SET batch_interval = '10ms';
+SET max_batch_records = 500;
+CREATE SOURCE readings (device_id TEXT, ts TIMESTAMP, co2 BIGINT)
+    WITH (connector = 'file', path = '$TMP/src_in', format = 'json');
+CREATE SINK out WITH (connector = 'file', path = '$TMP/src_out.jsonl') AS
+    SELECT device_id, ts, co2 FROM readings;
+SQL
+    "$E" run src.sql 2>src.log
+}
+check "directory source job exits 0" srcjob
+check "directory source: every row of both files" sh -c "[ \$(wc -l <src_out.jsonl) -eq 4000 ]"
+check "directory source: no error or warning (its input not opened to write)" sh -c \
+    "! grep -E 'ERROR|WARN' src.log"
 summary

@@ -708,6 +708,8 @@ static int rotate(file_conn *f)
 static int file_commit(void *self, int64_t batch_id)
 {
     file_conn *f = self;
+    if (!f->writer) /* a source: nothing to acknowledge (its input is never opened to write) */
+        return 0;
     if (f->manifest && batch_id <= f->committed)
         return 0;
     size_t off = 0;
