@@ -97,6 +97,7 @@ typedef struct file_conn {
     uint64_t length;       /* file length after it */
     int64_t rotate_size, rotate_us;
     uint64_t out_bytes;    /* bytes in the current output file */
+    uint64_t kicked;       /* out_bytes when its writeback was last started */
     int64_t opened_us;     /* when it was opened */
 } file_conn;
 
@@ -700,6 +701,7 @@ static int rotate(file_conn *f)
         return EM_EIO;
     f->writer->wrote_header = 0; /* a CSV header in every file */
     f->out_bytes = 0;
+    f->kicked = 0;
     f->opened_us = em_wall_us();
     em_conn_log(f->cx, 3, "rotated to '%s'", aside);
     return 0;
@@ -732,6 +734,15 @@ static int file_commit(void *self, int64_t batch_id)
     }
     f->out_bytes += f->out.len;
     em_buf_reset(&f->out);
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* start the disk writes of each further 8 MiB now, without waiting, so
+     * the fsync at stop (or a checkpoint's) has little left to do: 58 MB
+     * of output otherwise waited ~25 ms in the last fsync */
+    if (f->out_bytes - f->kicked >= (8u << 20)) {
+        (void)sync_file_range(f->out_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        f->kicked = f->out_bytes;
+    }
+#endif
     if (f->manifest) {
         if (fdatasync(f->out_fd)) {
             em_conn_log(f->cx, 0, "fsync of '%s' failed: %s", f->path, strerror(errno));
