@@ -26,6 +26,10 @@
  * whose shape cannot be learnt (more than EM__SHAPE_FIELDS fields, a key
  * over 27 bytes, a kind the fast path does not convert) postpones the next
  * attempt by EM__SHAPE_BACKOFF records.
+ *
+ * This file's reader serves any CPU; where em__scan_level() is 3 (AVX-512
+ * with VBMI2) em__shape_parse hands records to json_shape_avx512.c, which
+ * also reads runs of unread fields in one pass (spans, see there).
  */
 #include "formats/json_shape_int.h"
 
@@ -35,7 +39,6 @@
 
 #define EM__SHAPE_RELEARN 16
 #define EM__SHAPE_BACKOFF 4096
-
 
 void em__shape_free(struct em__shape *sh)
 {

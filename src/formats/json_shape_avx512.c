@@ -1,16 +1,16 @@
 /*
  * formats/json_shape_avx512.c - the record shape's reader for CPUs with
- * AVX-512 (BW, VL, VBMI2), and its spans: skipped fields read in one pass.
+ * AVX-512 (BW, VL, VBMI2), and its spans: unread fields read in one pass.
  *
  * This file alone is built with -mavx512bw and friends (CMakeLists.txt)
  * and is only called where em__scan_level() is 3 (scan.c asks the CPU).
- * It reads fields as json_shape.c does, with 64-byte registers: a literal
- * is one masked compare of up to 32 bytes; a string's length is the first
- * quote, backslash, control or non-ASCII byte among 64 (a field's last
- * length is tried first, so a UUID does not make the next field wait for
- * the count), and a TEXT value is stored from the register it was tested
- * in. Numbers and timestamps go through the same conversions
- * (json_shape_int.h).
+ * It reads fields as json_shape.c does, with two differences besides the
+ * spans: a literal is one masked compare of up to 32 bytes, and a string
+ * as long as its field's last one (16 bytes and more: a UUID) is tested
+ * with its literal and closing quote in one 64-byte load. Other strings
+ * keep json_shape.c's 16-byte tests (64-byte scans were slower, see
+ * docs/performance.md); numbers and timestamps go through the same
+ * conversions (json_shape_int.h).
  *
  * The spans:
  *
@@ -18,9 +18,11 @@
  * reads three of eight). The shape reads them one after the other, and each
  * one's position waits on the scan of the value before: five unread
  * numbers cost half of the sensor record. A span is a run of two or more
- * unread fields together with the literal after it (the next field's, or
- * the record's closing bytes); this file checks a whole span at once, 128
- * bytes in two AVX-512 registers, and gives its length:
+ * unread fields, at least two of them numbers, together with the literal
+ * after it (the next field's, or the record's closing bytes); this file
+ * checks a whole span at once, 128 bytes in two AVX-512 registers, and
+ * gives its length. Its end comes from its quotes alone (the n-th quote,
+ * by pdep), so the next field does not wait for the checks:
  *
  *  - byte classes as 64-bit masks (quotes, digits, '.', '-', ':', controls
  *    and non-ASCII, backslashes);
@@ -35,12 +37,11 @@
  *  - each number must have the shape em__skip_number accepts (an optional
  *    '-', no leading zero, at most one '.' between digits, no exponent: an
  *    'e' is not a number byte and so breaks the template), there must be
- *    one per numeric value, each right after its ':', and no string may
- *    hold a control byte, a backslash or a non-ASCII byte.
+ *    one per numeric value, each right after its ':', and no string value
+ *    may hold a control byte, a backslash or a non-ASCII byte.
  *
- * Anything else returns 0 and the shape reads the fields one by one, as it
- * does where em__scan_level() is below 3 (no AVX-512 VBMI2, whose compress
- * this needs, or EMBER_SIMD=avx2). The checks are
+ * Anything else returns 0 and the fields are read one by one (64 misses in
+ * a row retire the span until the shape is learnt again). The checks are
  * the same as the field-by-field path's: tests/unit/test_formats_json_shape.c
  * and the JSON fuzz target compare both with the general parser.
  */
