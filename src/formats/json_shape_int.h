@@ -31,19 +31,10 @@ static inline __attribute__((always_inline)) int plain_exactly(const char *p, si
 {
 #ifdef __SSE2__
     if (len < 16 || len > 48 || room <= len || p[len] != '"') return 0;
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
     size_t mid = len > 32 ? 16 : 0;
-    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + mid));
-    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + len - 16));
-    __m128i hi = _mm_or_si128(_mm_or_si128(a, b), c);
-#define PLAIN_STOP(v)                                                                              \
-    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),                \
-                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), lim))
-    __m128i stop = _mm_or_si128(_mm_or_si128(PLAIN_STOP(a), PLAIN_STOP(b)), PLAIN_STOP(c));
-#undef PLAIN_STOP
-    return (_mm_movemask_epi8(stop) | _mm_movemask_epi8(hi)) == 0;
+    return (em__plain_stops16(_mm_loadu_si128((const __m128i *)(const void *)p)) |
+            em__plain_stops16(_mm_loadu_si128((const __m128i *)(const void *)(p + mid))) |
+            em__plain_stops16(_mm_loadu_si128((const __m128i *)(const void *)(p + len - 16)))) == 0;
 #else
     (void)p;
     (void)room;

@@ -53,14 +53,9 @@ static size_t scan_swar(const char *p, size_t n)
 #ifdef __SSE2__
 static size_t scan_sse2(const char *p, size_t n)
 {
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
     size_t i = 0;
     while (n - i >= 16) {
-        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-                                   _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
-        unsigned mask = (unsigned)(_mm_movemask_epi8(bad) | _mm_movemask_epi8(w));
+        unsigned mask = em__plain_stops16(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (mask)
             return i + (size_t)__builtin_ctz(mask);
         i += 16;

@@ -215,21 +215,30 @@ size_t em__scan_plain(const char *p, size_t n);
  * CPU has): for tests that check every width on one machine. */
 size_t em__scan_plain_with(int level, const char *p, size_t n);
 
+#ifdef __SSE2__
+/* The bytes of w that end a plain string run ('"', '\\', a control byte
+ * < 0x20, a non-ASCII byte >= 0x80) as a 16-bit mask: the one test of the
+ * 16-byte scanners (scan.c, em__scan_plain_short, the record shape's). */
+static inline __attribute__((always_inline)) unsigned em__plain_stops16(__m128i w)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
+    __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+                                _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
+    return (unsigned)(_mm_movemask_epi8(stop) | _mm_movemask_epi8(w));
+}
+#endif
+
 /* em__scan_plain for the usual short string, inline: the first 64 bytes
  * 16 at a time (SSE2), the rest through em__scan_plain. */
 static inline __attribute__((always_inline)) size_t em__scan_plain_short(const char *b, size_t room)
 {
 #ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i flip = _mm_set1_epi8((char)0x80), lim = _mm_set1_epi8((char)0xA0);
     size_t k = 0;
     for (;;) {
         if (room - k < 16 || k == 64)
             return k + em__scan_plain(b + k, room - k);
-        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
-        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
-                                    _mm_cmplt_epi8(_mm_xor_si128(w, flip), lim));
-        unsigned m = (unsigned)(_mm_movemask_epi8(stop) | _mm_movemask_epi8(w));
+        unsigned m = em__plain_stops16(_mm_loadu_si128((const __m128i *)(const void *)(b + k)));
         if (m)
             return k + (size_t)__builtin_ctz(m);
         k += 16;
